@@ -1,0 +1,49 @@
+using OrleansGateway.EdgeHost.Diagnostics;
+using OrleansGateway.EdgeHost.Protocol;
+using OrleansGateway.EdgeHost.Sessions;
+using OrleansGateway.Grains;
+
+namespace OrleansGateway.EdgeHost.Cluster;
+
+/// <summary>
+/// The edge's one observer: grains push here once per edge, and it fans out to the local sessions,
+/// encoding each message once, not once per session.
+/// </summary>
+internal sealed class EdgeObserver(SessionRegistry registry, EdgeMetrics metrics, TimeProvider time) : IEdgeObserver
+{
+    public Task DeliverAsync(MailboxBatch batch)
+    {
+        var sessions = registry.Get(batch.ClientId);
+        if (sessions.Length == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var frames = new byte[batch.Messages.Count][];
+        for (var i = 0; i < frames.Length; i++)
+        {
+            var message = batch.Messages[i];
+            frames[i] = JsonFrameCodec.Message(message.Seq, message.From, message.Data);
+        }
+
+        foreach (var session in sessions)
+        {
+            // A failing session closes itself (slow consumer); it never stops the others.
+            session.Deliver(batch.Messages, frames);
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        metrics.Delivered(sessions.Length * frames.Length, batch.Messages[^1].AcceptedAtUnixMs, now);
+        return Task.CompletedTask;
+    }
+
+    public Task DisconnectAsync(string clientId, string code)
+    {
+        foreach (var session in registry.Get(clientId))
+        {
+            session.RequestClose(CloseReason.FromByeCode(code));
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Options;
+
+namespace OrleansGateway.EdgeHost.Configuration;
+
+/// <summary>Edge behaviour. Section <c>Gateway:Edge</c>.</summary>
+internal sealed class EdgeOptions
+{
+    public const string SectionName = "Gateway:Edge";
+
+    /// <summary>Default for <see cref="MaxFrameBytes"/>: 64 KiB.</summary>
+    public const int DefaultMaxFrameBytes = 64 * 1024;
+
+    /// <summary>Default for <see cref="MaxConnections"/>: 50,000 per edge.</summary>
+    public const int DefaultMaxConnections = 50_000;
+
+    /// <summary>Default for <see cref="OutboxCapacity"/>: 1,000 frames (one full retention window).</summary>
+    public const int DefaultOutboxCapacity = 1_000;
+
+    /// <summary>Default for <see cref="HeartbeatSeconds"/>: 25.</summary>
+    public const int DefaultHeartbeatSeconds = 25;
+
+    /// <summary>Default for <see cref="RetryAfterSeconds"/>: 5.</summary>
+    public const int DefaultRetryAfterSeconds = 5;
+
+    /// <summary>Largest client frame accepted; larger closes the session with 1009.</summary>
+    public int MaxFrameBytes { get; set; } = DefaultMaxFrameBytes;
+
+    /// <summary>Sessions this edge holds at most; beyond, upgrades get 503 + Retry-After.</summary>
+    public int MaxConnections { get; set; } = DefaultMaxConnections;
+
+    /// <summary>Frames queued per session before it is closed as a slow consumer.</summary>
+    public int OutboxCapacity { get; set; } = DefaultOutboxCapacity;
+
+    /// <summary>WebSocket ping interval, seconds, announced as <c>hb</c> in <c>welcome</c>; a peer that does not answer within as long is closed.</summary>
+    public int HeartbeatSeconds { get; set; } = DefaultHeartbeatSeconds;
+
+    /// <summary><c>Retry-After</c> value on 503.</summary>
+    public int RetryAfterSeconds { get; set; } = DefaultRetryAfterSeconds;
+
+    /// <summary>Browser origins allowed to connect; empty = any (set it in production: cross-site WebSocket hijacking).</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
+    /// <summary>How long a closing session may take to flush its <c>bye</c> and close handshake before it is aborted.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EdgeOptions options)
+    {
+        var failures = new List<string>();
+        Check(options.MaxFrameBytes is >= 1024 and <= 16 * 1024 * 1024, "MaxFrameBytes must be between 1 KiB and 16 MiB");
+        Check(options.MaxConnections > 0, "MaxConnections must be positive");
+        Check(options.OutboxCapacity is >= 8 and <= 1_000_000, "OutboxCapacity must be between 8 and 1,000,000");
+        Check(options.HeartbeatSeconds is >= 1 and <= 3600, "HeartbeatSeconds must be between 1 and 3600");
+        Check(options.RetryAfterSeconds is >= 1 and <= 3600, "RetryAfterSeconds must be between 1 and 3600");
+        Check(options.CloseTimeout > TimeSpan.Zero, "CloseTimeout must be positive");
+        foreach (var origin in options.AllowedOrigins)
+        {
+            Check(Uri.TryCreate(origin, UriKind.Absolute, out _), $"AllowedOrigins entry '{origin}' is not an absolute origin");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                failures.Add($"{EdgeOptions.SectionName}: {message}.");
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics.Metrics;
+using OrleansGateway.EdgeHost.Protocol;
+
+namespace OrleansGateway.EdgeHost.Diagnostics;
+
+/// <summary>Edge metrics over <see cref="IMeterFactory"/> (meter <see cref="MeterName"/>).</summary>
+internal sealed class EdgeMetrics
+{
+    public const string MeterName = "OrleansGateway.Edge";
+
+    private readonly UpDownCounter<long> _connections;
+    private readonly Counter<long> _opened;
+    private readonly Counter<long> _closed;
+    private readonly Counter<long> _framesIn;
+    private readonly Counter<long> _framesOut;
+    private readonly Counter<long> _delivered;
+    private readonly Histogram<double> _deliveryLatency;
+    private readonly Counter<long> _replayed;
+    private readonly Counter<long> _notRecovered;
+    private readonly Counter<long> _outboxOverflows;
+
+    public EdgeMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _connections = meter.CreateUpDownCounter<long>("ogw.edge.connections", "{connection}", "WebSocket sessions currently open");
+        _opened = meter.CreateCounter<long>("ogw.edge.connections.opened", "{connection}", "WebSocket sessions opened");
+        _closed = meter.CreateCounter<long>("ogw.edge.connections.closed", "{connection}", "WebSocket sessions closed, by close code");
+        _framesIn = meter.CreateCounter<long>("ogw.edge.frames.in", "{frame}", "Client frames received");
+        _framesOut = meter.CreateCounter<long>("ogw.edge.frames.out", "{frame}", "Server frames written");
+        _delivered = meter.CreateCounter<long>("ogw.edge.messages.delivered", "{message}", "Mailbox messages pushed to sessions");
+        _deliveryLatency = meter.CreateHistogram<double>("ogw.edge.delivery.latency", "ms", "Mailbox accept to edge fan-out",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000] });
+        _replayed = meter.CreateCounter<long>("ogw.edge.resume.replayed", "{message}", "Messages replayed on resume");
+        _notRecovered = meter.CreateCounter<long>("ogw.edge.resume.not_recovered", "{session}", "Resumes answered recovered:false");
+        _outboxOverflows = meter.CreateCounter<long>("ogw.edge.outbox.overflows", "{session}", "Sessions closed as slow consumers");
+    }
+
+    public void SessionOpened()
+    {
+        _connections.Add(1);
+        _opened.Add(1);
+    }
+
+    public void SessionClosed(CloseReason reason)
+    {
+        _connections.Add(-1);
+        _closed.Add(1, new KeyValuePair<string, object?>("code", (int)reason.Status));
+    }
+
+    public void FrameIn() => _framesIn.Add(1);
+
+    public void FrameOut() => _framesOut.Add(1);
+
+    public void Delivered(int sessions, long acceptedAtUnixMs, long nowUnixMs)
+    {
+        _delivered.Add(sessions);
+        _deliveryLatency.Record(nowUnixMs - acceptedAtUnixMs);
+    }
+
+    public void Resumed(int replayed, bool recovered)
+    {
+        _replayed.Add(replayed);
+        if (!recovered)
+        {
+            _notRecovered.Add(1);
+        }
+    }
+
+    public void OutboxOverflow() => _outboxOverflows.Add(1);
+}

@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using OrleansGateway.EdgeHost.Auth;
+using OrleansGateway.EdgeHost.Cluster;
+using OrleansGateway.EdgeHost.Configuration;
+using OrleansGateway.EdgeHost.Diagnostics;
+using OrleansGateway.EdgeHost.Draining;
+using OrleansGateway.EdgeHost.Sessions;
+using OrleansGateway.Grains.Hosting;
+
+namespace OrleansGateway.EdgeHost.Hosting;
+
+internal static class EdgeHostingExtensions
+{
+    /// <summary>Configuration key: co-host a silo in this process (the one-command dev run) instead of joining a cluster as a client.</summary>
+    public const string EmbeddedSiloKey = "Gateway:EmbeddedSilo";
+
+    /// <summary>Registers the edge: Orleans (client, or an embedded silo), options, auth, sessions, lease, health.</summary>
+    public static WebApplicationBuilder AddGatewayEdge(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        if (configuration.GetValue<bool>(EmbeddedSiloKey))
+        {
+            builder.UseOrleans(silo => silo.AddGatewaySilo(configuration));
+        }
+        else
+        {
+            builder.UseOrleansClient(client => client.AddGatewayClient(configuration));
+        }
+
+        var services = builder.Services;
+        services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<JwtAuthenticator>();
+        services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<EdgeMetrics>();
+        services.AddSingleton<LocalEdge>();
+        services.AddSingleton<EdgeObserver>();
+        services.AddSingleton<FrameDispatcher>();
+        services.AddSingleton<DrainState>();
+        services.AddSingleton(sp => new SessionServices(
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<SessionRegistry>(),
+            sp.GetRequiredService<LocalEdge>(),
+            sp.GetRequiredService<FrameDispatcher>(),
+            sp.GetRequiredService<EdgeMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ClientSession>>()));
+
+        // Registered after UseOrleans*: hosted services stop in reverse order, so the lease (and, later, the
+        // drain) stop before the Orleans client does.
+        services.AddHostedService<EdgeLeaseService>();
+
+        services.AddHealthChecks().AddCheck<EdgeReadinessCheck>("edge", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>Maps <c>/ws</c>, <c>/health/live</c>, <c>/health/ready</c> and, in Development only, <c>/dev/token</c>.</summary>
+    public static WebApplication MapGatewayEndpoints(this WebApplication app)
+    {
+        app.UseWebSockets();
+        app.Map("/ws", WebSocketEndpoint.HandleAsync);
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapGet("/dev/token", DevTokenEndpoint.Handle);
+        }
+
+        return app;
+    }
+}
+
+/// <summary>Ready: in the cluster with a current lease, and not draining.</summary>
+internal sealed class EdgeReadinessCheck(LocalEdge lease, DrainState drain) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(drain.IsDraining ? HealthCheckResult.Unhealthy("draining")
+            : lease.IsHeld ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy("no cluster lease"));
+}

@@ -1,0 +1,65 @@
+using System.Net.WebSockets;
+
+namespace OrleansGateway.EdgeHost.Protocol;
+
+/// <summary>
+/// The one catalogue of how a session ends (PROTOCOL.md): the <c>bye</c> code sent first (if any), the WebSocket
+/// close status, and whether the client should reconnect.
+/// </summary>
+internal sealed record CloseReason(string? ByeCode, WebSocketCloseStatus Status, string Description, bool Reconnect)
+{
+    /// <summary>The client closed, or the server ends the session without blame.</summary>
+    public static readonly CloseReason Normal = new(null, WebSocketCloseStatus.NormalClosure, "normal", false);
+
+    /// <summary>A frame exceeded the configured size limit.</summary>
+    public static readonly CloseReason FrameTooLarge = new(null, WebSocketCloseStatus.MessageTooBig, "frame too large", true);
+
+    /// <summary>The edge is draining (deploy, scale-in): reconnect to any edge with <c>last_seq</c>.</summary>
+    public static readonly CloseReason Draining = new(ByeCodes.Draining, (WebSocketCloseStatus)1012, "service restart", true);
+
+    /// <summary>The client's bounded outbox overflowed: it reads slower than its messages arrive.</summary>
+    public static readonly CloseReason SlowConsumer = new(ByeCodes.SlowConsumer, (WebSocketCloseStatus)1013, "slow consumer", true);
+
+    /// <summary>The token expired without an in-band refresh.</summary>
+    public static readonly CloseReason TokenExpired = new(ByeCodes.TokenExpired, WebSocketCloseStatus.PolicyViolation, "token expired", true);
+
+    /// <summary>A backend disconnected the client, or it broke policy.</summary>
+    public static readonly CloseReason Policy = new(ByeCodes.Policy, WebSocketCloseStatus.PolicyViolation, "policy", false);
+
+    /// <summary>Another session replaced this one.</summary>
+    public static readonly CloseReason Replaced = new(ByeCodes.Replaced, WebSocketCloseStatus.PolicyViolation, "replaced", false);
+
+    /// <summary>The cluster could not take the session now (overload, cluster unreachable).</summary>
+    public static readonly CloseReason TryAgainLater = new(null, (WebSocketCloseStatus)1013, "try again later", true);
+
+    /// <summary>Maps a <c>bye</c> code asked for by a backend to its close reason.</summary>
+    public static CloseReason FromByeCode(string code) => code switch
+    {
+        ByeCodes.Draining => Draining,
+        ByeCodes.TokenExpired => TokenExpired,
+        ByeCodes.Replaced => Replaced,
+        ByeCodes.SlowConsumer => SlowConsumer,
+        _ => Policy,
+    };
+}
+
+/// <summary><c>bye</c> codes (PROTOCOL.md).</summary>
+internal static class ByeCodes
+{
+    public const string Draining = "draining";
+    public const string TokenExpired = "token_expired";
+    public const string Replaced = "replaced";
+    public const string Policy = "policy";
+    public const string SlowConsumer = "slow_consumer";
+}
+
+/// <summary><c>err</c> codes (PROTOCOL.md).</summary>
+internal static class ErrorCodes
+{
+    public const string BadRequest = "bad_request";
+    public const string Forbidden = "forbidden";
+    public const string TooLarge = "too_large";
+    public const string RateLimited = "rate_limited";
+    public const string NotFound = "not_found";
+    public const string Unavailable = "unavailable";
+}

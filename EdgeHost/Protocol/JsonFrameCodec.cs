@@ -1,0 +1,262 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace OrleansGateway.EdgeHost.Protocol;
+
+/// <summary>
+/// Reads client frames and writes server frames of <c>ogw.v1.json</c>. No sockets, no Orleans: bytes in, bytes out.
+/// <c>data</c> passes through as raw JSON, never re-serialized.
+/// </summary>
+internal static class JsonFrameCodec
+{
+    public const string SubProtocol = "ogw.v1.json";
+    public const int MaxIdLength = 64;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+    private static readonly byte[] NullJson = "null"u8.ToArray();
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    /// <summary>Parses one client frame; on failure <paramref name="error"/> says why (the connection stays).</summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out ClientFrame? frame, out FrameError error)
+    {
+        frame = null;
+        string? id = null;
+        if (!Utf8.IsValid(utf8))
+        {
+            error = new FrameError(null, ErrorCodes.BadRequest, "frame is not valid UTF-8");
+            return false;
+        }
+
+        string? type = null, to = null, ch = null, topic = null, token = null;
+        long? since = null;
+        byte[]? data = null;
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, ReaderOptions);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = new FrameError(null, ErrorCodes.BadRequest, "a frame must be a JSON object");
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.ValueSpan;
+                var escaped = reader.ValueIsEscaped;
+                reader.Read();
+                if (Is(name, escaped, "t"u8, "t"))
+                {
+                    type = ReadString(ref reader, "t");
+                }
+                else if (Is(name, escaped, "id"u8, "id"))
+                {
+                    id = ReadString(ref reader, "id");
+                    if (id.Length > MaxIdLength)
+                    {
+                        id = null;
+                        throw new FrameException($"id is longer than {MaxIdLength} characters");
+                    }
+                }
+                else if (Is(name, escaped, "to"u8, "to"))
+                {
+                    to = ReadString(ref reader, "to");
+                }
+                else if (Is(name, escaped, "ch"u8, "ch"))
+                {
+                    ch = ReadString(ref reader, "ch");
+                }
+                else if (Is(name, escaped, "topic"u8, "topic"))
+                {
+                    topic = ReadString(ref reader, "topic");
+                }
+                else if (Is(name, escaped, "token"u8, "token"))
+                {
+                    token = ReadString(ref reader, "token");
+                }
+                else if (Is(name, escaped, "since"u8, "since"))
+                {
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var value) || value < 0)
+                    {
+                        throw new FrameException("since must be a non-negative integer");
+                    }
+
+                    since = value;
+                }
+                else if (Is(name, escaped, "data"u8, "data"))
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    data = utf8[start..(int)reader.BytesConsumed].ToArray();
+                }
+                else
+                {
+                    reader.Skip(); // unknown fields are ignored (PROTOCOL.md)
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                throw new FrameException("a frame must be exactly one JSON object");
+            }
+        }
+        catch (JsonException)
+        {
+            error = new FrameError(id, ErrorCodes.BadRequest, "malformed JSON");
+            return false;
+        }
+        catch (FrameException ex)
+        {
+            error = new FrameError(id, ErrorCodes.BadRequest, ex.Message);
+            return false;
+        }
+
+        ClientFrameType? kind = type switch
+        {
+            "send" => ClientFrameType.Send,
+            "sub" => ClientFrameType.Sub,
+            "unsub" => ClientFrameType.Unsub,
+            "pub" => ClientFrameType.Pub,
+            "up" => ClientFrameType.Up,
+            "ping" => ClientFrameType.Ping,
+            "auth" => ClientFrameType.Auth,
+            _ => null,
+        };
+        if (kind is null)
+        {
+            error = new FrameError(id, ErrorCodes.BadRequest, type is null ? "missing t" : "unknown frame type");
+            return false;
+        }
+
+        var missing = kind switch
+        {
+            ClientFrameType.Send when to is null => "to",
+            ClientFrameType.Sub or ClientFrameType.Unsub or ClientFrameType.Pub when ch is null => "ch",
+            ClientFrameType.Up when topic is null => "topic",
+            ClientFrameType.Auth when token is null => "token",
+            _ => null,
+        };
+        if (missing is not null)
+        {
+            error = new FrameError(id, ErrorCodes.BadRequest, $"missing {missing}");
+            return false;
+        }
+
+        if (kind is ClientFrameType.Send or ClientFrameType.Pub or ClientFrameType.Up)
+        {
+            data ??= NullJson;
+        }
+
+        frame = new ClientFrame(kind.Value, id, to, ch, topic, since, token, data);
+        error = default;
+        return true;
+    }
+
+    public static byte[] Welcome(string client, long seq, bool recovered, int heartbeatSeconds) => Write(w =>
+    {
+        w.WriteString("t"u8, "welcome"u8);
+        w.WriteString("client"u8, client);
+        w.WriteNumber("seq"u8, seq);
+        w.WriteBoolean("recovered"u8, recovered);
+        w.WriteNumber("hb"u8, heartbeatSeconds);
+    });
+
+    public static byte[] Message(long seq, string from, ReadOnlySpan<byte> data)
+    {
+        var writer = Rent(out var buffer);
+        writer.WriteStartObject();
+        writer.WriteString("t"u8, "msg"u8);
+        writer.WriteNumber("seq"u8, seq);
+        writer.WriteString("from"u8, from);
+        writer.WritePropertyName("data"u8);
+        writer.WriteRawValue(data, skipInputValidation: true); // validated when the sender's frame was parsed
+        writer.WriteEndObject();
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static byte[] Ok(string? id) => Write(w =>
+    {
+        w.WriteString("t"u8, "ok"u8);
+        WriteId(w, id);
+    });
+
+    public static byte[] Error(string? id, string code, string message) => Write(w =>
+    {
+        w.WriteString("t"u8, "err"u8);
+        WriteId(w, id);
+        w.WriteString("code"u8, code);
+        w.WriteString("msg"u8, message);
+    });
+
+    public static byte[] Error(in FrameError error) => Error(error.Id, error.Code, error.Message);
+
+    public static byte[] Pong(string? id) => Write(w =>
+    {
+        w.WriteString("t"u8, "pong"u8);
+        WriteId(w, id);
+    });
+
+    public static byte[] Bye(string code, int? reconnectMs) => Write(w =>
+    {
+        w.WriteString("t"u8, "bye"u8);
+        w.WriteString("code"u8, code);
+        if (reconnectMs is { } ms)
+        {
+            w.WriteNumber("reconnect_ms"u8, ms);
+        }
+    });
+
+    private static void WriteId(Utf8JsonWriter writer, string? id)
+    {
+        if (id is not null)
+        {
+            writer.WriteString("id"u8, id);
+        }
+    }
+
+    private static byte[] Write(Action<Utf8JsonWriter> body)
+    {
+        var writer = Rent(out var buffer);
+        writer.WriteStartObject();
+        body(writer);
+        writer.WriteEndObject();
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A per-thread writer: frames are encoded synchronously, so one buffer per thread is reused, not one per frame.</summary>
+    private static Utf8JsonWriter Rent(out ArrayBufferWriter<byte> buffer)
+    {
+        buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false });
+        writer.Reset(buffer);
+        return writer;
+    }
+
+    private static bool Is(ReadOnlySpan<byte> name, bool escaped, ReadOnlySpan<byte> expected, string expectedText) =>
+        escaped ? System.Text.Encoding.UTF8.GetString(JsonUnescape(name)) == expectedText : name.SequenceEqual(expected);
+
+    private static byte[] JsonUnescape(ReadOnlySpan<byte> name)
+    {
+        // Rare path (a client escaped a property name): let the reader unescape it.
+        var quoted = new byte[name.Length + 2];
+        quoted[0] = (byte)'"';
+        name.CopyTo(quoted.AsSpan(1));
+        quoted[^1] = (byte)'"';
+        var reader = new Utf8JsonReader(quoted);
+        reader.Read();
+        return System.Text.Encoding.UTF8.GetBytes(reader.GetString()!);
+    }
+
+    private static string ReadString(ref Utf8JsonReader reader, string field) =>
+        reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new FrameException($"{field} must be a string");
+
+    private sealed class FrameException(string message) : Exception(message);
+}

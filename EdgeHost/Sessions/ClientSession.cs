@@ -1,0 +1,442 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using OrleansGateway.EdgeHost.Auth;
+using OrleansGateway.EdgeHost.Cluster;
+using OrleansGateway.EdgeHost.Configuration;
+using OrleansGateway.EdgeHost.Diagnostics;
+using OrleansGateway.EdgeHost.Protocol;
+using OrleansGateway.Grains;
+
+namespace OrleansGateway.EdgeHost.Sessions;
+
+/// <summary>
+/// One WebSocket session: a receive loop that parses and dispatches frames, a send loop that alone writes to
+/// the socket from the bounded outbox, and the per-session mailbox cursor that makes delivery gap-free
+/// across the resume seam (welcome, replay, then live, de-duplicated and in seq order).
+/// </summary>
+internal sealed partial class ClientSession
+{
+    private const int InitialReceiveBufferSize = 4 * 1024;
+
+    private readonly WebSocket _socket;
+    private readonly SessionOutbox _outbox;
+    private readonly EdgeOptions _options;
+    private readonly SessionServices _services;
+    private readonly CancellationTokenSource _sendTimeout;
+    private readonly object _gate = new();
+
+    // Mailbox cursor, guarded by _gate.
+    private bool _live;
+    private bool _repairing;
+    private long _lastSeq;
+    private List<MailboxMessage>? _pending;
+
+    // Closing, guarded by _gate.
+    private CloseReason? _close;
+    private byte[]? _finalBye;
+    private volatile bool _abandonQueued;
+
+    public ClientSession(long sessionId, ClientIdentity identity, WebSocket socket, EdgeOptions options, SessionServices services)
+    {
+        SessionId = sessionId;
+        Identity = identity;
+        _socket = socket;
+        _options = options;
+        _services = services;
+        _outbox = new SessionOutbox(options.OutboxCapacity);
+        _sendTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, services.Time);
+    }
+
+    public long SessionId { get; }
+
+    public ClientIdentity Identity { get; set; }
+
+    public string ClientId => Identity.ClientId;
+
+    public CloseReason? CloseReason => _close;
+
+    /// <summary>Runs the session to its end. Never throws for a client's misbehaviour or a dropped connection.</summary>
+    public async Task RunAsync(long? lastSeq, CancellationToken requestAborted)
+    {
+        var clientGrain = _services.Grains.GetGrain<IClientGrain>(ClientId);
+        _services.Registry.Add(this);
+        var attached = false;
+        try
+        {
+            try
+            {
+                // Registered before attaching: pushes that race the attach reply are held in _pending, not lost.
+                var result = await clientGrain.AttachAsync(_services.Edge.EdgeId, _services.Edge.Reference, SessionId, lastSeq);
+                attached = true;
+                Resume(result, lastSeq is not null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.AttachFailed(_services.Logger, ex, ClientId);
+                RequestClose(Protocol.CloseReason.TryAgainLater);
+            }
+
+            var receiving = ReceiveLoopAsync(requestAborted);
+            var sending = SendLoopAsync();
+            if (await Task.WhenAny(receiving, sending) == sending)
+            {
+                // We closed: give the client a bounded time to answer the close handshake, then abort.
+                try
+                {
+                    await receiving.WaitAsync(_options.CloseTimeout, _services.Time);
+                }
+                catch (TimeoutException)
+                {
+                    // The client did not answer the close handshake: the finally block aborts the socket.
+                }
+            }
+            else
+            {
+                RequestClose(Protocol.CloseReason.Normal, abandonQueued: true);
+                await sending;
+            }
+        }
+        finally
+        {
+            _services.Registry.Remove(this);
+            _socket.Abort();
+            _socket.Dispose();
+            _sendTimeout.Dispose();
+            _services.Metrics.SessionClosed(_close ?? Protocol.CloseReason.Normal);
+            if (attached)
+            {
+                await DetachAsync(clientGrain);
+            }
+        }
+    }
+
+    /// <summary>Queues a frame for this session; on overflow the session is closed as a slow consumer.</summary>
+    public bool Send(byte[] frame)
+    {
+        if (_outbox.TryWrite(frame))
+        {
+            return true;
+        }
+
+        if (_close is null)
+        {
+            _services.Metrics.OutboxOverflow();
+            RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Starts closing: queued frames are flushed (unless <paramref name="abandonQueued"/>), then <c>bye</c> (if the
+    /// reason has one), then the close frame, all within <see cref="EdgeOptions.CloseTimeout"/>. Idempotent.
+    /// </summary>
+    public void RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false)
+    {
+        lock (_gate)
+        {
+            if (_close is not null)
+            {
+                return;
+            }
+
+            _close = reason;
+            var bye = reason.ByeCode is { } code ? JsonFrameCodec.Bye(code, reconnectMs) : null;
+            if (abandonQueued || (bye is not null && !_outbox.TryWrite(bye)))
+            {
+                // A full outbox cannot take the bye: skip what is queued; the client resumes with last_seq.
+                _abandonQueued = true;
+                _finalBye = bye;
+            }
+        }
+
+        _outbox.Complete();
+        _sendTimeout.CancelAfter(_options.CloseTimeout);
+    }
+
+    /// <summary>New mailbox messages pushed to this edge; <paramref name="frames"/> holds each already encoded (once per edge).</summary>
+    public void Deliver(IReadOnlyList<MailboxMessage> messages, byte[][] frames)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < messages.Count; i++)
+            {
+                var message = messages[i];
+                if (!_live || _repairing)
+                {
+                    Hold(message);
+                }
+                else if (message.Seq == _lastSeq + 1)
+                {
+                    _lastSeq = message.Seq;
+                    Send(frames[i]);
+                }
+                else if (message.Seq > _lastSeq + 1)
+                {
+                    // A push went missing or overtook another: fetch the gap from the mailbox.
+                    Hold(message);
+                    StartRepair();
+                }
+            }
+        }
+    }
+
+    private void Resume(AttachResult result, bool resuming)
+    {
+        lock (_gate)
+        {
+            Send(JsonFrameCodec.Welcome(ClientId, result.Seq, result.Recovered, _options.HeartbeatSeconds));
+            foreach (var message in result.Replay)
+            {
+                Send(JsonFrameCodec.Message(message.Seq, message.From, message.Data));
+            }
+
+            if (resuming)
+            {
+                _services.Metrics.Resumed(result.Replay.Count, result.Recovered);
+            }
+
+            _lastSeq = result.Seq;
+            _live = true;
+            FlushHeld();
+        }
+    }
+
+    private void Hold(MailboxMessage message)
+    {
+        (_pending ??= []).Add(message);
+        if (_pending.Count > _options.OutboxCapacity)
+        {
+            RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
+        }
+    }
+
+    /// <summary>Emits held messages that now follow the cursor; under <see cref="_gate"/>.</summary>
+    private void FlushHeld()
+    {
+        if (_pending is not { Count: > 0 } held)
+        {
+            return;
+        }
+
+        held.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
+        var used = 0;
+        foreach (var message in held)
+        {
+            if (message.Seq <= _lastSeq)
+            {
+                used++;
+            }
+            else if (message.Seq == _lastSeq + 1)
+            {
+                _lastSeq = message.Seq;
+                Send(JsonFrameCodec.Message(message.Seq, message.From, message.Data));
+                used++;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        held.RemoveRange(0, used);
+        if (held.Count > 0)
+        {
+            StartRepair();
+        }
+    }
+
+    private void StartRepair()
+    {
+        if (_repairing || _close is not null)
+        {
+            return;
+        }
+
+        _repairing = true;
+        _ = RepairAsync(_lastSeq);
+    }
+
+    private async Task RepairAsync(long afterSeq)
+    {
+        try
+        {
+            var result = await _services.Grains.GetGrain<IClientGrain>(ClientId).ReadSinceAsync(afterSeq);
+            lock (_gate)
+            {
+                foreach (var message in result.Replay)
+                {
+                    if (message.Seq == _lastSeq + 1)
+                    {
+                        _lastSeq = message.Seq;
+                        Send(JsonFrameCodec.Message(message.Seq, message.From, message.Data));
+                    }
+                }
+
+                _repairing = false;
+                if (!result.Recovered || _lastSeq < result.Seq)
+                {
+                    // The gap left retention: end the session so the client resumes and learns recovered:false.
+                    Log.GapUnrecoverable(_services.Logger, ClientId, afterSeq);
+                    RequestClose(Protocol.CloseReason.TryAgainLater);
+                    return;
+                }
+
+                FlushHeld();
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.RepairFailed(_services.Logger, ex, ClientId);
+            RequestClose(Protocol.CloseReason.TryAgainLater);
+        }
+    }
+
+    private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (_close is null)
+            {
+                // Zero-byte read: an idle session holds no receive buffer (memory per connection).
+                var peek = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+                if (peek.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                if (peek.EndOfMessage)
+                {
+                    // An empty message: not a JSON object.
+                    _services.Metrics.FrameIn();
+                    Send(JsonFrameCodec.Error(null, ErrorCodes.BadRequest, "empty frame"));
+                    continue;
+                }
+
+                var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBufferSize);
+                try
+                {
+                    var length = 0;
+                    ValueWebSocketReceiveResult result;
+                    do
+                    {
+                        if (length == buffer.Length)
+                        {
+                            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxFrameBytes + 1));
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
+                        }
+
+                        result = await _socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                        if (result.MessageType == WebSocketMessageType.Close)
+                        {
+                            return;
+                        }
+
+                        length += result.Count;
+                        if (length > _options.MaxFrameBytes)
+                        {
+                            RequestClose(Protocol.CloseReason.FrameTooLarge);
+                            return;
+                        }
+                    }
+                    while (!result.EndOfMessage);
+
+                    _services.Metrics.FrameIn();
+                    if (result.MessageType == WebSocketMessageType.Binary)
+                    {
+                        Send(JsonFrameCodec.Error(null, ErrorCodes.BadRequest, "binary frames are not supported: send JSON text frames"));
+                    }
+                    else if (JsonFrameCodec.TryParse(buffer.AsSpan(0, length), out var frame, out var error))
+                    {
+                        await _services.Dispatcher.DispatchAsync(this, frame!);
+                    }
+                    else
+                    {
+                        Send(JsonFrameCodec.Error(error));
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // The peer vanished or the session is being torn down: a normal end for a socket.
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var token = _sendTimeout.Token;
+        try
+        {
+            var reader = _outbox.Reader;
+            while (!_abandonQueued && await reader.WaitToReadAsync(token))
+            {
+                while (!_abandonQueued && reader.TryRead(out var frame))
+                {
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, token);
+                    _services.Metrics.FrameOut();
+                }
+            }
+
+            if (_finalBye is { } bye)
+            {
+                await _socket.SendAsync(bye, WebSocketMessageType.Text, endOfMessage: true, token);
+                _services.Metrics.FrameOut();
+            }
+
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                var reason = _close ?? Protocol.CloseReason.Normal;
+                await _socket.CloseOutputAsync(reason.Status, reason.Description, token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            // A write failed or took longer than CloseTimeout: this session ends here; nobody else waits for it.
+        }
+    }
+
+    private async Task DetachAsync(IClientGrain grain)
+    {
+        try
+        {
+            await grain.DetachAsync(_services.Edge.EdgeId, SessionId);
+        }
+        catch (Exception ex)
+        {
+            // The grain also drops sessions of edges whose lease lapses; a missed detach costs only memory until then.
+            Log.DetachFailed(_services.Logger, ex, ClientId);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(200, LogLevel.Warning, "Attaching client {ClientId} to its grain failed; closing with 1013", EventName = "AttachFailed")]
+        public static partial void AttachFailed(ILogger logger, Exception exception, string clientId);
+
+        [LoggerMessage(201, LogLevel.Debug, "Detaching client {ClientId} failed", EventName = "DetachFailed")]
+        public static partial void DetachFailed(ILogger logger, Exception exception, string clientId);
+
+        [LoggerMessage(202, LogLevel.Warning, "Repairing a delivery gap for client {ClientId} failed; closing so it resumes", EventName = "RepairFailed")]
+        public static partial void RepairFailed(ILogger logger, Exception exception, string clientId);
+
+        [LoggerMessage(203, LogLevel.Warning, "Delivery gap after seq {AfterSeq} for client {ClientId} is no longer retained; closing so it resumes", EventName = "GapUnrecoverable")]
+        public static partial void GapUnrecoverable(ILogger logger, string clientId, long afterSeq);
+    }
+}
+
+/// <summary>What every session shares (one instance per edge), so a session carries one reference, not seven.</summary>
+internal sealed record SessionServices(
+    IGrainFactory Grains,
+    SessionRegistry Registry,
+    LocalEdge Edge,
+    FrameDispatcher Dispatcher,
+    EdgeMetrics Metrics,
+    TimeProvider Time,
+    ILogger<ClientSession> Logger);

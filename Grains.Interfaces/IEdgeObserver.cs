@@ -1,0 +1,19 @@
+using Orleans.Concurrency;
+
+namespace OrleansGateway.Grains;
+
+/// <summary>
+/// One observer per edge process. Grains push to it one-way: a dead edge must never block a grain, and
+/// what a dead edge misses the client recovers by resuming with <c>last_seq</c>.
+/// </summary>
+[Alias("ogw.IEdgeObserver")]
+public interface IEdgeObserver : IGrainObserver
+{
+    /// <summary>New mailbox messages for one client; the edge fans them out to its local sessions of that client.</summary>
+    [OneWay, Alias("Deliver")]
+    Task DeliverAsync(MailboxBatch batch);
+
+    /// <summary>Asks the edge to close every local session of <paramref name="clientId"/> with <c>bye</c> <paramref name="code"/>.</summary>
+    [OneWay, Alias("Disconnect")]
+    Task DisconnectAsync(string clientId, string code);
+}

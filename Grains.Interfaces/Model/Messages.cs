@@ -1,0 +1,45 @@
+namespace OrleansGateway.Grains;
+
+/// <summary>One message in a client's mailbox.</summary>
+/// <param name="Seq">Mailbox sequence number: increases by exactly 1 per message.</param>
+/// <param name="From">Sender: a client id, or a backend's name.</param>
+/// <param name="Data">The message payload as raw UTF-8 JSON, passed through untouched.</param>
+/// <param name="AcceptedAtUnixMs">When the mailbox accepted it (milliseconds since the Unix epoch), for latency metrics and age retention.</param>
+[GenerateSerializer, Immutable, Alias("ogw.MailboxMessage")]
+public sealed record MailboxMessage(
+    [property: Id(0)] long Seq,
+    [property: Id(1)] string From,
+    [property: Id(2)] byte[] Data,
+    [property: Id(3)] long AcceptedAtUnixMs);
+
+/// <summary>Messages for one client, pushed once to an edge that holds at least one of its sessions.</summary>
+[GenerateSerializer, Immutable, Alias("ogw.MailboxBatch")]
+public sealed record MailboxBatch(
+    [property: Id(0)] string ClientId,
+    [property: Id(1)] IReadOnlyList<MailboxMessage> Messages);
+
+/// <summary>What an edge needs to greet a session: the <c>welcome</c> frame and the replay that follows it.</summary>
+/// <param name="Seq">The last seq in the mailbox when the session attached.</param>
+/// <param name="Recovered">True when every message after the requested <c>last_seq</c> is in <paramref name="Replay"/>.</param>
+/// <param name="Replay">Retained messages after <c>last_seq</c>, in order; empty on a fresh start.</param>
+[GenerateSerializer, Immutable, Alias("ogw.AttachResult")]
+public sealed record AttachResult(
+    [property: Id(0)] long Seq,
+    [property: Id(1)] bool Recovered,
+    [property: Id(2)] IReadOnlyList<MailboxMessage> Replay);
+
+/// <summary>Whether a client is online, for backends.</summary>
+/// <param name="Online">True when at least one session is attached through an edge whose lease is current.</param>
+/// <param name="Sessions">Number of attached sessions (tabs, devices).</param>
+/// <param name="Seq">The last seq in the client's mailbox.</param>
+[GenerateSerializer, Immutable, Alias("ogw.Presence")]
+public sealed record Presence(
+    [property: Id(0)] bool Online,
+    [property: Id(1)] int Sessions,
+    [property: Id(2)] long Seq);
+
+/// <summary>An edge's lease as the edge grain knows it.</summary>
+[GenerateSerializer, Immutable, Alias("ogw.EdgeLease")]
+public sealed record EdgeLease(
+    [property: Id(0)] IEdgeObserver? Observer,
+    [property: Id(1)] DateTimeOffset ExpiresAt);

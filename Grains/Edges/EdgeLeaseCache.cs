@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+
+namespace OrleansGateway.Grains.Edges;
+
+/// <summary>
+/// Per-silo cache of edge leases. Every client grain on a silo asks it whether an edge is alive; it asks the
+/// edge grain only when its copy has lapsed, so the cost is one call per edge per lease period per silo,
+/// not one per client grain.
+/// </summary>
+internal sealed class EdgeLeaseCache(IGrainFactory grains, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    public ValueTask<bool> IsAliveAsync(string edgeId)
+    {
+        var now = time.GetUtcNow();
+        if (_entries.TryGetValue(edgeId, out var entry))
+        {
+            if (entry.ExpiresAt > now)
+            {
+                return ValueTask.FromResult(true);
+            }
+
+            if (entry.Refresh is { } pending)
+            {
+                return new ValueTask<bool>(pending);
+            }
+        }
+
+        return new ValueTask<bool>(RefreshAsync(edgeId));
+    }
+
+    /// <summary>Forgets a cached lease (e.g. the edge released it on graceful shutdown).</summary>
+    public void Invalidate(string edgeId) => _entries.TryRemove(edgeId, out _);
+
+    private Task<bool> RefreshAsync(string edgeId)
+    {
+        var refresh = FetchAsync(edgeId);
+        _entries.AddOrUpdate(
+            edgeId,
+            static (_, r) => new Entry(DateTimeOffset.MinValue, r),
+            static (_, old, r) => old with { Refresh = r },
+            refresh);
+        return refresh;
+    }
+
+    private async Task<bool> FetchAsync(string edgeId)
+    {
+        EdgeLease lease;
+        try
+        {
+            // The edge grain lives on a silo, never on an edge: this call cannot hang on a dead edge.
+            lease = await grains.GetGrain<IEdgeGrain>(edgeId).GetLeaseAsync();
+        }
+        catch
+        {
+            // Do not cache a failed look-up: the next caller tries again.
+            _entries.TryRemove(edgeId, out _);
+            throw;
+        }
+
+        var alive = lease.ExpiresAt > time.GetUtcNow();
+        if (alive)
+        {
+            _entries[edgeId] = new Entry(lease.ExpiresAt, null);
+        }
+        else
+        {
+            _entries.TryRemove(edgeId, out _);
+        }
+
+        return alive;
+    }
+
+    private sealed record Entry(DateTimeOffset ExpiresAt, Task<bool>? Refresh);
+}

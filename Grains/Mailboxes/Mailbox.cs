@@ -1,0 +1,103 @@
+namespace OrleansGateway.Grains.Mailboxes;
+
+/// <summary>
+/// A sequence-numbered message log with retention by count and age. Pure data structure: no Orleans,
+/// time from <see cref="TimeProvider"/>, so it is tested on its own.
+/// </summary>
+internal sealed class Mailbox
+{
+    private readonly Queue<MailboxMessage> _retained = new();
+    private readonly int _maxMessages;
+    private readonly TimeSpan _maxAge;
+    private readonly TimeProvider _time;
+    private long _seq;
+
+    public Mailbox(int maxMessages, TimeSpan maxAge, TimeProvider time, MailboxSnapshot? snapshot = null)
+    {
+        _maxMessages = maxMessages;
+        _maxAge = maxAge;
+        _time = time;
+        if (snapshot is not null)
+        {
+            _seq = snapshot.Seq;
+            foreach (var message in snapshot.Messages)
+            {
+                _retained.Enqueue(message);
+            }
+
+            Trim();
+        }
+    }
+
+    /// <summary>The last seq assigned; 0 when the mailbox is new.</summary>
+    public long Seq => _seq;
+
+    public int Count => _retained.Count;
+
+    public MailboxMessage Append(string from, byte[] data)
+    {
+        var message = new MailboxMessage(++_seq, from, data, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        _retained.Enqueue(message);
+        Trim();
+        return message;
+    }
+
+    /// <summary>
+    /// Every retained message with seq greater than <paramref name="afterSeq"/>, and whether that is all of them
+    /// (nothing after <paramref name="afterSeq"/> has left retention).
+    /// </summary>
+    public AttachResult ReadSince(long afterSeq)
+    {
+        Trim();
+        if (afterSeq > _seq)
+        {
+            // The client has seen a seq this mailbox never issued (its state was lost in a crash):
+            // nothing can be vouched for.
+            return new AttachResult(_seq, false, []);
+        }
+
+        if (afterSeq == _seq)
+        {
+            return new AttachResult(_seq, true, []);
+        }
+
+        var oldest = _retained.Count > 0 ? _retained.Peek().Seq : _seq + 1;
+        var recovered = oldest <= afterSeq + 1;
+        var replay = new List<MailboxMessage>((int)Math.Min(_seq - afterSeq, _retained.Count));
+        foreach (var message in _retained)
+        {
+            if (message.Seq > afterSeq)
+            {
+                replay.Add(message);
+            }
+        }
+
+        return new AttachResult(_seq, recovered, replay);
+    }
+
+    public MailboxSnapshot ToSnapshot()
+    {
+        Trim();
+        return new MailboxSnapshot(_seq, [.. _retained]);
+    }
+
+    private void Trim()
+    {
+        while (_retained.Count > _maxMessages)
+        {
+            _retained.Dequeue();
+        }
+
+        var cutoff = _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)_maxAge.TotalMilliseconds;
+        while (_retained.Count > 0 && _retained.Peek().AcceptedAtUnixMs < cutoff)
+        {
+            _retained.Dequeue();
+        }
+    }
+}
+
+/// <summary>A mailbox's state as carried by grain migration.</summary>
+[GenerateSerializer, Immutable, Alias("ogw.MailboxSnapshot")]
+internal sealed record MailboxSnapshot(
+    [property: Id(0)] long Seq,
+    [property: Id(1)] MailboxMessage[] Messages);

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OrleansGateway.Grains.Hosting;
+
+namespace OrleansGateway.Silo.Hosting;
+
+internal static class SiloHostExtensions
+{
+    public static WebApplicationBuilder AddGatewaySiloHost(this WebApplicationBuilder builder)
+    {
+        builder.UseOrleans(silo => silo.AddGatewaySilo(builder.Configuration));
+        builder.Services.AddHealthChecks()
+            .AddCheck<SiloReadinessCheck>("orleans-silo", tags: ["ready"]);
+        return builder;
+    }
+
+    public static WebApplication MapSiloHealthEndpoints(this WebApplication app)
+    {
+        // Live: the process answers. Ready: the silo has joined the cluster and is not shutting down.
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        return app;
+    }
+}
+
+internal sealed class SiloReadinessCheck(ISiloStatusOracle oracle) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(oracle.CurrentStatus == SiloStatus.Active
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy($"silo status {oracle.CurrentStatus}"));
+}
