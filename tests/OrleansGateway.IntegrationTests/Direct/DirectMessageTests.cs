@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Orleans.Runtime;
+using OrleansGateway.Grains;
+using OrleansGateway.IntegrationTests.Fixtures;
+
+namespace OrleansGateway.IntegrationTests.Direct;
+
+[Collection(GatewayCollection.Name)]
+public sealed class DirectMessageTests(GatewayCluster cluster)
+{
+    [Fact]
+    public async Task Send_AcrossEdgesAndSilos_EveryMessageOnceInOrderWithContiguousSeq()
+    {
+        const int pairs = 8;
+        const int perPair = 40;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var senders = new List<TestClient>();
+        var receivers = new List<TestClient>();
+        for (var p = 0; p < pairs; p++)
+        {
+            senders.Add(await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"a{p}-{run}")));
+            receivers.Add(await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"b{p}-{run}")));
+        }
+
+        var welcomeSeq = new long[pairs];
+        for (var p = 0; p < pairs; p++)
+        {
+            welcomeSeq[p] = (await receivers[p].WaitForFrameAsync("welcome")).Seq();
+        }
+
+        var ids = new List<string>[pairs];
+        for (var p = 0; p < pairs; p++)
+        {
+            ids[p] = [];
+            for (var i = 0; i < perPair; i++)
+            {
+                ids[p].Add(await senders[p].SendAsync($"b{p}-{run}", $$"""{"n":{{i}},"pad":"{{new string('x', i)}}"}"""));
+            }
+        }
+
+        for (var p = 0; p < pairs; p++)
+        {
+            foreach (var id in ids[p])
+            {
+                Assert.Equal("ok", (await senders[p].WaitForReplyAsync(id)).Type());
+            }
+
+            await receivers[p].WaitForMessagesAsync(perPair);
+            var messages = receivers[p].Messages;
+            Assert.Equal(perPair, messages.Count);
+            for (var i = 0; i < perPair; i++)
+            {
+                Assert.Equal(welcomeSeq[p] + i + 1, messages[i].Seq());
+                Assert.Equal($"a{p}-{run}", messages[i].GetProperty("from").GetString());
+                Assert.Equal(i, messages[i].GetProperty("data").GetProperty("n").GetInt32());
+            }
+        }
+
+        // The grains really are spread over both silos, not piled on one.
+        var management = cluster.Backend.GetGrain<IManagementGrain>(0);
+        var stats = await management.GetSimpleGrainStatistics();
+        var silosWithClientGrains = stats.Where(s => s.GrainType.Contains("ClientGrain", StringComparison.Ordinal) && s.ActivationCount > 0)
+            .Select(s => s.SiloAddress).Distinct().Count();
+        Assert.Equal(2, silosWithClientGrains);
+
+        foreach (var c in senders.Concat(receivers))
+        {
+            await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Send_ToOfflineClient_WaitsInRetentionAndArrivesOnConnect()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Equal("ok", (await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"bob-{{run}}","data":{{i}}}""")).Type());
+        }
+
+        await using var bob = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"bob-{run}"), lastSeq: 0);
+        var welcome = await bob.WaitForFrameAsync("welcome");
+        Assert.True(welcome.GetProperty("recovered").GetBoolean());
+        Assert.Equal(3, welcome.Seq());
+        await bob.WaitForMessagesAsync(3);
+        Assert.Equal([1, 2, 3], bob.Messages.Select(m => m.GetProperty("data").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Send_TwoSessionsOfOneClient_EachSessionGetsEveryMessage()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
+        await using var tab1 = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"bob-{run}"));
+        await using var tab2 = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"bob-{run}"));
+        await tab1.WaitForFrameAsync("welcome");
+        await tab2.WaitForFrameAsync("welcome");
+        for (var i = 0; i < 20; i++)
+        {
+            await alice.SendAsync($"bob-{run}", i.ToString());
+        }
+
+        await tab1.WaitForMessagesAsync(20);
+        await tab2.WaitForMessagesAsync(20);
+        Assert.Equal(tab1.Messages.Select(m => m.Seq()), tab2.Messages.Select(m => m.Seq()));
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), tab1.Messages.Select(m => m.Seq()));
+    }
+
+    [Fact]
+    public async Task Backend_SendAndPresence_ThroughGrainInterface()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var grain = cluster.Backend.GetGrain<IClientGrain>($"carol-{run}");
+        Assert.Equal(new Presence(false, 0, 0), await grain.GetPresenceAsync());
+
+        await using var carol = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"carol-{run}"));
+        await carol.WaitForFrameAsync("welcome");
+        Assert.Equal(new Presence(true, 1, 0), await grain.GetPresenceAsync());
+
+        var seq = await grain.SendAsync("billing", JsonSerializer.SerializeToUtf8Bytes(new { invoice = 7 }));
+        var message = await carol.WaitForFrameAsync("msg");
+        Assert.Equal(seq, message.Seq());
+        Assert.Equal("billing", message.GetProperty("from").GetString());
+        Assert.Equal(7, message.GetProperty("data").GetProperty("invoice").GetInt32());
+
+        Assert.Equal(1, await grain.DisconnectAsync("policy"));
+        var bye = await carol.WaitForFrameAsync("bye");
+        Assert.Equal("policy", bye.GetProperty("code").GetString());
+        await carol.WaitClosedAsync();
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, carol.CloseStatus);
+    }
+}
