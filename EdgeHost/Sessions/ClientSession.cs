@@ -94,6 +94,7 @@ internal sealed partial class ClientSession
             {
                 RequestClose(Protocol.CloseReason.Normal, abandonQueued: true);
                 await sending;
+                await DrainUntilCloseAsync();
             }
         }
         finally
@@ -366,6 +367,41 @@ internal sealed partial class ClientSession
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
             // The peer vanished or the session is being torn down: a normal end for a socket.
+        }
+    }
+
+    /// <summary>
+    /// After we sent a close frame ourselves (e.g. 1009), read and discard until the client's close arrives,
+    /// bounded by <see cref="EdgeOptions.CloseTimeout"/>: closing a TCP socket with unread input resets it,
+    /// and the client would never see our close status.
+    /// </summary>
+    private async Task DrainUntilCloseAsync()
+    {
+        if (_socket.State != WebSocketState.CloseSent)
+        {
+            return;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBufferSize);
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.CloseTimeout, _services.Time);
+            while (_socket.State == WebSocketState.CloseSent)
+            {
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(), timeout.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // The client did not answer in time or dropped: the caller aborts the socket.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

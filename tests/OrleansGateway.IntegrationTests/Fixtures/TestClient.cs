@@ -26,6 +26,9 @@ internal sealed class TestClient : IAsyncDisposable
 
     public bool Closed { get; private set; }
 
+    /// <summary>Why reading stopped, when it was not a close frame.</summary>
+    public Exception? Error { get; private set; }
+
     public string? SubProtocol => _socket.SubProtocol;
 
     /// <summary>Connects and (unless <paramref name="startReading"/> is false) starts reading frames.</summary>
@@ -185,7 +188,7 @@ internal sealed class TestClient : IAsyncDisposable
 
                 if (Closed && _reader is { IsCompleted: true })
                 {
-                    throw new InvalidOperationException($"The connection closed ({CloseStatus}) before {what}. Frames: {Describe()}");
+                    throw new InvalidOperationException($"The connection closed ({CloseStatus}, {Error?.Message}) before {what}. Frames: {Describe()}");
                 }
 
                 changed = _changed.Task;
@@ -266,9 +269,10 @@ internal sealed class TestClient : IAsyncDisposable
                 }
             }
         }
-        catch (WebSocketException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             // Aborted or reset: recorded as closed without a status.
+            Error = ex;
         }
         finally
         {

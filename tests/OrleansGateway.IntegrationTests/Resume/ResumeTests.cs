@@ -1,0 +1,100 @@
+using OrleansGateway.IntegrationTests.Fixtures;
+
+namespace OrleansGateway.IntegrationTests.Resume;
+
+[Collection(GatewayCollection.Name)]
+public sealed class ResumeTests(GatewayCluster cluster)
+{
+    [Fact]
+    public async Task Resume_OnOtherEdgeAfterMissing50_GetsExactlyThe50Recovered()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
+        var bob = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"bob-{run}"));
+        await bob.WaitForFrameAsync("welcome");
+        for (var i = 0; i < 5; i++)
+        {
+            await alice.SendAsync($"bob-{run}", $"\"before-{i}\"");
+        }
+
+        await bob.WaitForMessagesAsync(5);
+        var lastSeen = bob.Messages[^1].Seq();
+        await bob.DisposeAsync(); // bob closes his laptop
+
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal("ok", (await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"bob-{{run}}","data":"missed-{{i}}"}""")).Type());
+        }
+
+        await using var again = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"bob-{run}"), lastSeq: lastSeen);
+        var welcome = await again.WaitForFrameAsync("welcome");
+        Assert.True(welcome.GetProperty("recovered").GetBoolean());
+        Assert.Equal(lastSeen + 50, welcome.Seq());
+        await again.WaitForMessagesAsync(50);
+
+        await alice.SendAsync($"bob-{run}", "\"live\"");
+        await again.WaitForMessagesAsync(51);
+        var messages = again.Messages;
+        Assert.Equal(51, messages.Count);
+        Assert.Equal(Enumerable.Range(1, 51).Select(i => lastSeen + i), messages.Select(m => m.Seq()));
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"missed-{i}").Append("live"), messages.Select(m => m.GetProperty("data").GetString()));
+        Assert.Equal("welcome", again.Frames[0].Type());
+    }
+
+    [Fact]
+    public async Task Resume_AfterMoreThanRetention_ReportsNotRecoveredAndReplaysWhatIsLeft()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
+        var total = GatewayCluster.RetainedMessages + 20;
+        for (var i = 0; i < total; i++)
+        {
+            await alice.SendAsync($"bob-{run}", i.ToString());
+        }
+
+        await alice.WaitUntilAsync(f => f.Count(x => x.Type() == "ok") == total);
+
+        await using var bob = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"bob-{run}"), lastSeq: 0);
+        var welcome = await bob.WaitForFrameAsync("welcome");
+        Assert.False(welcome.GetProperty("recovered").GetBoolean());
+        Assert.Equal(total, welcome.Seq());
+        await bob.WaitForMessagesAsync(GatewayCluster.RetainedMessages);
+        Assert.Equal(Enumerable.Range(21, GatewayCluster.RetainedMessages).Select(i => (long)i), bob.Messages.Select(m => m.Seq()));
+    }
+
+    [Fact]
+    public async Task Resume_WhileSenderKeepsSending_NoGapNoReorderAtTheSeam()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
+        var bob = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"bob-{run}"));
+        await bob.WaitForFrameAsync("welcome");
+
+        using var stop = new CancellationTokenSource();
+        var sent = 0;
+        var sending = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested && sent < 5_000)
+            {
+                await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"bob-{{run}}","data":{{sent}}}""");
+                sent++;
+            }
+        });
+
+        await bob.WaitForMessagesAsync(20);
+        var lastSeen = bob.Messages[^1].Seq();
+        bob.Abort(); // an abrupt drop, mid-traffic
+
+        await using var again = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"bob-{run}"), lastSeq: lastSeen);
+        await again.WaitForMessagesAsync(50);
+        await stop.CancelAsync();
+        await sending.WaitAsync(TestClient.DefaultTimeout);
+        var total = sent;
+        await again.WaitUntilAsync(f => f.Count(x => x.Type() == "msg") >= total - lastSeen);
+
+        Assert.True(again.Frames[0].GetProperty("recovered").GetBoolean());
+        var seqs = again.Messages.Select(m => m.Seq()).ToList();
+        Assert.Equal(Enumerable.Range(1, total - (int)lastSeen).Select(i => lastSeen + i), seqs);
+        await bob.DisposeAsync();
+    }
+}
