@@ -98,6 +98,15 @@ public class GatewayCluster : IAsyncLifetime
         return handle;
     }
 
+    /// <summary>Stops a silo gracefully: its grains migrate with their state.</summary>
+    public async Task StopSiloAsync(SiloHandle silo)
+    {
+        _silos.Remove(silo);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await silo.Host.StopAsync(cts.Token);
+        silo.Host.Dispose();
+    }
+
     /// <summary>Starts an edge; <paramref name="overrides"/> adjust its configuration (e.g. a small connection cap).</summary>
     public async Task<Uri> StartEdgeAsync(IDictionary<string, string?>? overrides = null)
     {

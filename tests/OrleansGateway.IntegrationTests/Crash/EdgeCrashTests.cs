@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using OrleansGateway.Grains;
+using OrleansGateway.IntegrationTests.Fixtures;
+
+namespace OrleansGateway.IntegrationTests.Crash;
+
+[Collection(GatewayCollection.Name)]
+public sealed class EdgeCrashTests(GatewayCluster cluster)
+{
+    [Fact]
+    public async Task EdgeProcess_KilledWithSigkill_ClientsResumeElsewhereAndGrainDropsDeadEdgeWithinLease()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        using var doomed = await EdgeProcess.StartAsync(cluster);
+        await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
+        var bobs = new List<TestClient>();
+        for (var i = 0; i < 5; i++)
+        {
+            var bob = await TestClient.ConnectAsync(doomed.Uri, cluster.Tokens.Hs256($"bob{i}-{run}"));
+            await bob.WaitForFrameAsync("welcome");
+            bobs.Add(bob);
+        }
+
+        for (var n = 0; n < 20; n++)
+        {
+            for (var i = 0; i < bobs.Count; i++)
+            {
+                await alice.SendAsync($"bob{i}-{run}", n.ToString());
+            }
+        }
+
+        foreach (var bob in bobs)
+        {
+            await bob.WaitForMessagesAsync(20);
+        }
+
+        var lastSeen = bobs.Select(b => b.Messages[^1].Seq()).ToList();
+        var killedAt = Stopwatch.StartNew();
+        doomed.Kill();
+
+        // Sends keep being acknowledged right away: a dead edge never blocks the grain.
+        for (var n = 20; n < 50; n++)
+        {
+            for (var i = 0; i < bobs.Count; i++)
+            {
+                Assert.Equal("ok", (await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"bob{{i}}-{{run}}","data":{{n}}}""", TimeSpan.FromSeconds(5))).Type());
+            }
+        }
+
+        for (var i = 0; i < bobs.Count; i++)
+        {
+            await bobs[i].WaitClosedAsync();
+            await using var resumed = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"bob{i}-{run}"), lastSeq: lastSeen[i]);
+            var welcome = await resumed.WaitForFrameAsync("welcome");
+            Assert.True(welcome.GetProperty("recovered").GetBoolean());
+            await resumed.WaitForMessagesAsync(30);
+            Assert.Equal(Enumerable.Range(20, 30).Select(n => n.ToString()), resumed.Messages.Select(m => m.GetProperty("data").GetRawText()));
+            Assert.Equal(Enumerable.Range(21, 30).Select(s => (long)s), resumed.Messages.Select(m => m.Seq()));
+
+            // The dead edge's session is dropped once its lease lapses; only the resumed session remains.
+            var grain = cluster.Backend.GetGrain<IClientGrain>($"bob{i}-{run}");
+            await GatewayClusterExtensions.EventuallyAsync(async () => (await grain.GetPresenceAsync()).Sessions == 1,
+                GatewayCluster.LeaseTtl * 3, "the dead edge's session to be dropped");
+            await bobs[i].DisposeAsync();
+        }
+
+        // Documented bound (docs/operations.md): one lease TTL after the last renewal, plus the silo cache refresh.
+        Assert.True(killedAt.Elapsed < GatewayCluster.LeaseTtl * 3, $"took {killedAt.Elapsed}");
+    }
+}
