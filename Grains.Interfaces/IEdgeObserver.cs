@@ -13,6 +13,10 @@ public interface IEdgeObserver : IGrainObserver
     [OneWay, Alias("Deliver")]
     Task DeliverAsync(MailboxBatch batch);
 
+    /// <summary>New publications on one channel; the edge fans them out to its local subscribers.</summary>
+    [OneWay, Alias("Publish")]
+    Task PublishAsync(ChannelBatch batch);
+
     /// <summary>Asks the edge to close every local session of <paramref name="clientId"/> with <c>bye</c> <paramref name="code"/>.</summary>
     [OneWay, Alias("Disconnect")]
     Task DisconnectAsync(string clientId, string code);

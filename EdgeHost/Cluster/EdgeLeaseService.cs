@@ -16,6 +16,7 @@ internal sealed partial class EdgeLeaseService(
     EdgeObserver observer,
     LocalEdge lease,
     SessionRegistry registry,
+    ChannelSubscriptions channels,
     IOptions<EdgeLeaseOptions> options,
     TimeProvider time,
     ILogger<EdgeLeaseService> logger) : BackgroundService
@@ -44,6 +45,9 @@ internal sealed partial class EdgeLeaseService(
 
                 lastRenewed = now;
                 lease.SetHeld(true);
+
+                // A channel grain re-activated after a silo crash has forgotten its edges: re-register now and then.
+                await channels.RefreshAsync(ttl * 3, stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

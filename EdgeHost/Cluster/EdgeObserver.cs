@@ -9,7 +9,7 @@ namespace OrleansGateway.EdgeHost.Cluster;
 /// The edge's one observer: grains push here once per edge, and it fans out to the local sessions,
 /// encoding each message once, not once per session.
 /// </summary>
-internal sealed class EdgeObserver(SessionRegistry registry, EdgeMetrics metrics, TimeProvider time) : IEdgeObserver
+internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscriptions channels, EdgeMetrics metrics, TimeProvider time) : IEdgeObserver
 {
     public Task DeliverAsync(MailboxBatch batch)
     {
@@ -34,6 +34,31 @@ internal sealed class EdgeObserver(SessionRegistry registry, EdgeMetrics metrics
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         metrics.Delivered(sessions.Length * frames.Length, batch.Messages[^1].AcceptedAtUnixMs, now);
+        return Task.CompletedTask;
+    }
+
+    public Task PublishAsync(ChannelBatch batch)
+    {
+        var subscribers = channels.Get(batch.Channel);
+        if (subscribers.Length == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        // Encoded once per edge, written to every local subscriber.
+        var frames = new byte[batch.Messages.Count][];
+        for (var i = 0; i < frames.Length; i++)
+        {
+            var publication = batch.Messages[i];
+            frames[i] = JsonFrameCodec.Publication(batch.Channel, publication.Seq, publication.From, publication.Data);
+        }
+
+        foreach (var session in subscribers)
+        {
+            session.DeliverPublications(batch.Channel, batch.Messages, frames);
+        }
+
+        metrics.Delivered(subscribers.Length * frames.Length, batch.Messages[^1].AcceptedAtUnixMs, time.GetUtcNow().ToUnixTimeMilliseconds());
         return Task.CompletedTask;
     }
 

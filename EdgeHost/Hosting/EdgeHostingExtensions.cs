@@ -6,6 +6,7 @@ using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Draining;
 using OrleansGateway.EdgeHost.Sessions;
+using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains.Hosting;
 
 namespace OrleansGateway.EdgeHost.Hosting;
@@ -41,6 +42,8 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<LocalEdge>();
         services.AddSingleton<EdgeObserver>();
         services.AddSingleton<FrameDispatcher>();
+        services.AddSingleton<ChannelSubscriptions>();
+        services.AddSingleton<IUpstreamPublisher, OrleansStreamUpstreamPublisher>();
         services.AddSingleton<DrainState>();
         services.AddSingleton(sp => new SessionServices(
             sp.GetRequiredService<IGrainFactory>(),

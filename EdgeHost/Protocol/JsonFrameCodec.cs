@@ -180,6 +180,29 @@ internal static class JsonFrameCodec
         return buffer.WrittenSpan.ToArray();
     }
 
+    public static byte[] Publication(string channel, long offset, string from, ReadOnlySpan<byte> data)
+    {
+        var writer = Rent(out var buffer);
+        writer.WriteStartObject();
+        writer.WriteString("t"u8, "pub"u8);
+        writer.WriteString("ch"u8, channel);
+        writer.WriteNumber("off"u8, offset);
+        writer.WriteString("from"u8, from);
+        writer.WritePropertyName("data"u8);
+        writer.WriteRawValue(data, skipInputValidation: true); // validated when the publisher's frame was parsed
+        writer.WriteEndObject();
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static byte[] SubscribeOk(string? id, long offset, bool recovered) => Write(w =>
+    {
+        w.WriteString("t"u8, "ok"u8);
+        WriteId(w, id);
+        w.WriteNumber("off"u8, offset);
+        w.WriteBoolean("recovered"u8, recovered);
+    });
+
     public static byte[] Ok(string? id) => Write(w =>
     {
         w.WriteString("t"u8, "ok"u8);

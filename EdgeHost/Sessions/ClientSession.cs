@@ -25,11 +25,8 @@ internal sealed partial class ClientSession
     private readonly CancellationTokenSource _sendTimeout;
     private readonly object _gate = new();
 
-    // Mailbox cursor, guarded by _gate.
-    private bool _live;
-    private bool _repairing;
-    private long _lastSeq;
-    private List<MailboxMessage>? _pending;
+    private readonly StreamCursor _mailbox;
+    private readonly Dictionary<string, StreamCursor> _channels = new(StringComparer.Ordinal);
 
     // Closing, guarded by _gate.
     private CloseReason? _close;
@@ -45,6 +42,10 @@ internal sealed partial class ClientSession
         _services = services;
         _outbox = new SessionOutbox(options.OutboxCapacity);
         _sendTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, services.Time);
+        _mailbox = new StreamCursor(
+            this,
+            after => _services.Grains.GetGrain<IClientGrain>(ClientId).ReadSinceAsync(after),
+            static m => JsonFrameCodec.Message(m.Seq, m.From, m.Data));
     }
 
     public long SessionId { get; }
@@ -54,6 +55,13 @@ internal sealed partial class ClientSession
     public string ClientId => Identity.ClientId;
 
     public CloseReason? CloseReason => _close;
+
+    public bool IsClosing => _close is not null;
+
+    public int OutboxCapacity => _options.OutboxCapacity;
+
+    /// <summary>The lock under which cursors and close state change.</summary>
+    internal object Gate => _gate;
 
     /// <summary>Runs the session to its end. Never throws for a client's misbehaviour or a dropped connection.</summary>
     public async Task RunAsync(long? lastSeq, CancellationToken requestAborted)
@@ -104,6 +112,7 @@ internal sealed partial class ClientSession
             _socket.Dispose();
             _sendTimeout.Dispose();
             _services.Metrics.SessionClosed(_close ?? Protocol.CloseReason.Normal);
+            await _services.Dispatcher.LeaveAllAsync(this);
             if (attached)
             {
                 await DetachAsync(clientGrain);
@@ -160,136 +169,88 @@ internal sealed partial class ClientSession
     {
         lock (_gate)
         {
-            for (var i = 0; i < messages.Count; i++)
+            _mailbox.Deliver(messages, frames);
+        }
+    }
+
+    /// <summary>New publications on a channel this session subscribed to.</summary>
+    public void DeliverPublications(string channel, IReadOnlyList<MailboxMessage> publications, byte[][] frames)
+    {
+        lock (_gate)
+        {
+            if (_channels.TryGetValue(channel, out var cursor))
             {
-                var message = messages[i];
-                if (!_live || _repairing)
-                {
-                    Hold(message);
-                }
-                else if (message.Seq == _lastSeq + 1)
-                {
-                    _lastSeq = message.Seq;
-                    Send(frames[i]);
-                }
-                else if (message.Seq > _lastSeq + 1)
-                {
-                    // A push went missing or overtook another: fetch the gap from the mailbox.
-                    Hold(message);
-                    StartRepair();
-                }
+                cursor.Deliver(publications, frames);
             }
         }
+    }
+
+    /// <summary>Registers a channel cursor before the subscription reaches the grain, so racing publications are held.</summary>
+    public bool TryAddChannel(string channel)
+    {
+        lock (_gate)
+        {
+            if (_channels.ContainsKey(channel))
+            {
+                return false;
+            }
+
+            _channels[channel] = new StreamCursor(
+                this,
+                after => _services.Grains.GetGrain<IChannelGrain>(channel).ReadSinceAsync(after),
+                m => JsonFrameCodec.Publication(channel, m.Seq, m.From, m.Data));
+            return true;
+        }
+    }
+
+    /// <summary>Answers the <c>sub</c> with the current offset, then replays and goes live on the channel.</summary>
+    public void StartChannel(string channel, string? id, AttachResult result)
+    {
+        lock (_gate)
+        {
+            if (_channels.TryGetValue(channel, out var cursor))
+            {
+                cursor.Start(JsonFrameCodec.SubscribeOk(id, result.Seq, result.Recovered), result);
+            }
+        }
+    }
+
+    public bool RemoveChannel(string channel)
+    {
+        lock (_gate)
+        {
+            return _channels.Remove(channel);
+        }
+    }
+
+    public string[] Channels()
+    {
+        lock (_gate)
+        {
+            return [.. _channels.Keys];
+        }
+    }
+
+    /// <summary>Messages held while a gap is repaired outgrew the outbox: the session is a slow consumer.</summary>
+    internal void OverflowHeld() => RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
+
+    /// <summary>A delivery gap could not be repaired: end the session so the client resumes.</summary>
+    internal void RepairFailed(Exception? exception)
+    {
+        Log.GapUnrecoverable(_services.Logger, exception, ClientId);
+        RequestClose(Protocol.CloseReason.TryAgainLater);
     }
 
     private void Resume(AttachResult result, bool resuming)
     {
         lock (_gate)
         {
-            Send(JsonFrameCodec.Welcome(ClientId, result.Seq, result.Recovered, _options.HeartbeatSeconds));
-            foreach (var message in result.Replay)
-            {
-                Send(JsonFrameCodec.Message(message.Seq, message.From, message.Data));
-            }
-
-            if (resuming)
-            {
-                _services.Metrics.Resumed(result.Replay.Count, result.Recovered);
-            }
-
-            _lastSeq = result.Seq;
-            _live = true;
-            FlushHeld();
-        }
-    }
-
-    private void Hold(MailboxMessage message)
-    {
-        (_pending ??= []).Add(message);
-        if (_pending.Count > _options.OutboxCapacity)
-        {
-            RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
-        }
-    }
-
-    /// <summary>Emits held messages that now follow the cursor; under <see cref="_gate"/>.</summary>
-    private void FlushHeld()
-    {
-        if (_pending is not { Count: > 0 } held)
-        {
-            return;
+            _mailbox.Start(JsonFrameCodec.Welcome(ClientId, result.Seq, result.Recovered, _options.HeartbeatSeconds), result);
         }
 
-        held.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
-        var used = 0;
-        foreach (var message in held)
+        if (resuming)
         {
-            if (message.Seq <= _lastSeq)
-            {
-                used++;
-            }
-            else if (message.Seq == _lastSeq + 1)
-            {
-                _lastSeq = message.Seq;
-                Send(JsonFrameCodec.Message(message.Seq, message.From, message.Data));
-                used++;
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        held.RemoveRange(0, used);
-        if (held.Count > 0)
-        {
-            StartRepair();
-        }
-    }
-
-    private void StartRepair()
-    {
-        if (_repairing || _close is not null)
-        {
-            return;
-        }
-
-        _repairing = true;
-        _ = RepairAsync(_lastSeq);
-    }
-
-    private async Task RepairAsync(long afterSeq)
-    {
-        try
-        {
-            var result = await _services.Grains.GetGrain<IClientGrain>(ClientId).ReadSinceAsync(afterSeq);
-            lock (_gate)
-            {
-                foreach (var message in result.Replay)
-                {
-                    if (message.Seq == _lastSeq + 1)
-                    {
-                        _lastSeq = message.Seq;
-                        Send(JsonFrameCodec.Message(message.Seq, message.From, message.Data));
-                    }
-                }
-
-                _repairing = false;
-                if (!result.Recovered || _lastSeq < result.Seq)
-                {
-                    // The gap left retention: end the session so the client resumes and learns recovered:false.
-                    Log.GapUnrecoverable(_services.Logger, ClientId, afterSeq);
-                    RequestClose(Protocol.CloseReason.TryAgainLater);
-                    return;
-                }
-
-                FlushHeld();
-            }
-        }
-        catch (Exception ex)
-        {
-            Log.RepairFailed(_services.Logger, ex, ClientId);
-            RequestClose(Protocol.CloseReason.TryAgainLater);
+            _services.Metrics.Resumed(result.Replay.Count, result.Recovered);
         }
     }
 
@@ -459,11 +420,8 @@ internal sealed partial class ClientSession
         [LoggerMessage(201, LogLevel.Debug, "Detaching client {ClientId} failed", EventName = "DetachFailed")]
         public static partial void DetachFailed(ILogger logger, Exception exception, string clientId);
 
-        [LoggerMessage(202, LogLevel.Warning, "Repairing a delivery gap for client {ClientId} failed; closing so it resumes", EventName = "RepairFailed")]
-        public static partial void RepairFailed(ILogger logger, Exception exception, string clientId);
-
-        [LoggerMessage(203, LogLevel.Warning, "Delivery gap after seq {AfterSeq} for client {ClientId} is no longer retained; closing so it resumes", EventName = "GapUnrecoverable")]
-        public static partial void GapUnrecoverable(ILogger logger, string clientId, long afterSeq);
+        [LoggerMessage(202, LogLevel.Warning, "A delivery gap for client {ClientId} could not be repaired; closing so it resumes", EventName = "GapUnrecoverable")]
+        public static partial void GapUnrecoverable(ILogger logger, Exception? exception, string clientId);
     }
 }
 

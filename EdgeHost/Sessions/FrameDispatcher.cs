@@ -1,5 +1,7 @@
 using OrleansGateway.EdgeHost.Auth;
+using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Protocol;
+using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains;
 
 namespace OrleansGateway.EdgeHost.Sessions;
@@ -7,22 +9,33 @@ namespace OrleansGateway.EdgeHost.Sessions;
 /// <summary>
 /// Acts on one parsed client frame. Frames of a session are handled one at a time, in order: that is what
 /// keeps one sender's messages to one recipient in send order (PROTOCOL.md, Guarantees §1).
+/// A frame is answered <c>ok</c> only once the mailbox, channel or broker has it; any failure is an
+/// <c>err</c>, never a silent drop.
 /// </summary>
-internal sealed partial class FrameDispatcher(IGrainFactory grains, ILogger<FrameDispatcher> logger)
+internal sealed partial class FrameDispatcher(
+    IGrainFactory grains,
+    ChannelSubscriptions channels,
+    IUpstreamPublisher upstream,
+    ILogger<FrameDispatcher> logger)
 {
-    public async Task DispatchAsync(ClientSession session, ClientFrame frame)
+    public Task DispatchAsync(ClientSession session, ClientFrame frame) => frame.Type switch
     {
-        switch (frame.Type)
+        ClientFrameType.Ping => Reply(session, JsonFrameCodec.Pong(frame.Id)),
+        ClientFrameType.Send => SendAsync(session, frame),
+        ClientFrameType.Sub => SubscribeAsync(session, frame),
+        ClientFrameType.Unsub => UnsubscribeAsync(session, frame),
+        ClientFrameType.Pub => PublishAsync(session, frame),
+        ClientFrameType.Up => UpAsync(session, frame),
+        _ => Reply(session, JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "frame type not supported by this edge")),
+    };
+
+    /// <summary>Leaves every channel of a closing session.</summary>
+    public async Task LeaveAllAsync(ClientSession session)
+    {
+        foreach (var channel in session.Channels())
         {
-            case ClientFrameType.Ping:
-                session.Send(JsonFrameCodec.Pong(frame.Id));
-                break;
-            case ClientFrameType.Send:
-                await SendAsync(session, frame);
-                break;
-            default:
-                session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, $"frame type not supported by this edge"));
-                break;
+            session.RemoveChannel(channel);
+            await channels.UnsubscribeAsync(session, channel);
         }
     }
 
@@ -34,14 +47,106 @@ internal sealed partial class FrameDispatcher(IGrainFactory grains, ILogger<Fram
             return;
         }
 
+        await CallAsync(session, frame, "send", () => grains.GetGrain<IClientGrain>(frame.To!).SendAsync(session.ClientId, frame.Data!));
+    }
+
+    private async Task SubscribeAsync(ClientSession session, ClientFrame frame)
+    {
+        var channel = frame.Channel!;
+        if (!CheckChannel(session, frame))
+        {
+            return;
+        }
+
+        if (!session.TryAddChannel(channel))
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "already subscribed to this channel"));
+            return;
+        }
+
+        AttachResult result;
         try
         {
-            await grains.GetGrain<IClientGrain>(frame.To!).SendAsync(session.ClientId, frame.Data!);
+            result = await channels.SubscribeAsync(session, channel, frame.Since);
+        }
+        catch (Exception ex)
+        {
+            session.RemoveChannel(channel);
+            Log.ClusterCallFailed(logger, ex, "sub", session.ClientId);
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the cluster could not take the subscription; retry"));
+            return;
+        }
+
+        session.StartChannel(channel, frame.Id, result);
+    }
+
+    private async Task UnsubscribeAsync(ClientSession session, ClientFrame frame)
+    {
+        if (session.RemoveChannel(frame.Channel!))
+        {
+            await channels.UnsubscribeAsync(session, frame.Channel!);
+        }
+
+        session.Send(JsonFrameCodec.Ok(frame.Id));
+    }
+
+    private async Task PublishAsync(ClientSession session, ClientFrame frame)
+    {
+        if (CheckChannel(session, frame))
+        {
+            await CallAsync(session, frame, "pub", () => grains.GetGrain<IChannelGrain>(frame.Channel!).PublishAsync(session.ClientId, frame.Data!));
+        }
+    }
+
+    private async Task UpAsync(ClientSession session, ClientFrame frame)
+    {
+        if (frame.Topic!.Length is 0 or > 249)
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "topic must be 1-249 characters"));
+            return;
+        }
+
+        try
+        {
+            await upstream.PublishAsync(session.ClientId, frame.Topic, frame.Data!, CancellationToken.None);
+        }
+        catch (UpstreamUnavailableException ex)
+        {
+            Log.UpstreamUnavailable(logger, ex, session.ClientId);
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the broker could not take the message; retry"));
+            return;
+        }
+
+        session.Send(JsonFrameCodec.Ok(frame.Id));
+    }
+
+    private static bool CheckChannel(ClientSession session, ClientFrame frame)
+    {
+        if (!ChannelNames.IsValid(frame.Channel))
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "ch must be 1-128 chars of [A-Za-z0-9._:@/-]"));
+            return false;
+        }
+
+        if (!ChannelNames.IsAllowed(session.Identity.ChannelPatterns, frame.Channel!))
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Forbidden, "the token does not allow this channel"));
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task CallAsync(ClientSession session, ClientFrame frame, string what, Func<Task> call)
+    {
+        try
+        {
+            await call();
         }
         catch (Exception ex)
         {
             // Not acknowledged, so nothing is lost: the client learns it must retry.
-            Log.ClusterCallFailed(logger, ex, "send", session.ClientId);
+            Log.ClusterCallFailed(logger, ex, what, session.ClientId);
             session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the cluster could not take the message; retry"));
             return;
         }
@@ -49,9 +154,18 @@ internal sealed partial class FrameDispatcher(IGrainFactory grains, ILogger<Fram
         session.Send(JsonFrameCodec.Ok(frame.Id));
     }
 
+    private static Task Reply(ClientSession session, byte[] frame)
+    {
+        session.Send(frame);
+        return Task.CompletedTask;
+    }
+
     private static partial class Log
     {
         [LoggerMessage(300, LogLevel.Warning, "Cluster call for {Frame} from client {ClientId} failed", EventName = "ClusterCallFailed")]
         public static partial void ClusterCallFailed(ILogger logger, Exception exception, string frame, string clientId);
+
+        [LoggerMessage(301, LogLevel.Warning, "Upstream broker refused an up frame from client {ClientId}", EventName = "UpstreamUnavailable")]
+        public static partial void UpstreamUnavailable(ILogger logger, Exception exception, string clientId);
     }
 }

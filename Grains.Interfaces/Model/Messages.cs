@@ -1,7 +1,7 @@
 namespace OrleansGateway.Grains;
 
-/// <summary>One message in a client's mailbox.</summary>
-/// <param name="Seq">Mailbox sequence number: increases by exactly 1 per message.</param>
+/// <summary>One message in a client's mailbox, or one publication in a channel's history.</summary>
+/// <param name="Seq">Mailbox <c>seq</c> or channel <c>off</c>: increases by exactly 1 per message.</param>
 /// <param name="From">Sender: a client id, or a backend's name.</param>
 /// <param name="Data">The message payload as raw UTF-8 JSON, passed through untouched.</param>
 /// <param name="AcceptedAtUnixMs">When the mailbox accepted it (milliseconds since the Unix epoch), for latency metrics and age retention.</param>
@@ -16,6 +16,12 @@ public sealed record MailboxMessage(
 [GenerateSerializer, Immutable, Alias("ogw.MailboxBatch")]
 public sealed record MailboxBatch(
     [property: Id(0)] string ClientId,
+    [property: Id(1)] IReadOnlyList<MailboxMessage> Messages);
+
+/// <summary>Publications on one channel, pushed once to an edge with at least one local subscriber.</summary>
+[GenerateSerializer, Immutable, Alias("ogw.ChannelBatch")]
+public sealed record ChannelBatch(
+    [property: Id(0)] string Channel,
     [property: Id(1)] IReadOnlyList<MailboxMessage> Messages);
 
 /// <summary>What an edge needs to greet a session: the <c>welcome</c> frame and the replay that follows it.</summary>

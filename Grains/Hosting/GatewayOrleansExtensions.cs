@@ -56,9 +56,15 @@ public static class GatewayOrleansExtensions
         // survivors and loses their memory state (notes/orleans.md §3).
         silo.AddDistributedGrainDirectory();
 
+        // Embedded default for backend traffic (Kafka replaces it when configured): memory streams.
+        silo.AddMemoryGrainStorage("PubSubStore");
+        silo.AddMemoryStreams(UpstreamStreams.ProviderName);
+
         var services = silo.Services;
         services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MailboxOptions>, MailboxOptionsValidator>();
+        services.AddSingleton<IValidateOptions<MailboxOptions>>(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName));
+        services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ChannelOptions>>(new RetentionOptionsValidator<ChannelOptions>(ChannelOptions.SectionName));
         services.AddGatewayLeaseOptions();
         services.AddSingleton<EdgeLeaseCache>();
         services.AddSingleton(TimeProvider.System);
@@ -87,6 +93,7 @@ public static class GatewayOrleansExtensions
             client.UseLocalhostClustering(ports, cluster.ServiceId, cluster.ClusterId);
         }
 
+        client.AddMemoryStreams(UpstreamStreams.ProviderName);
         client.Services.AddGatewayLeaseOptions();
         return client;
     }

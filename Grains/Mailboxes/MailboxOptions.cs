@@ -1,10 +1,10 @@
+using Microsoft.Extensions.Options;
+
 namespace OrleansGateway.Grains.Mailboxes;
 
-/// <summary>How much of a client's mailbox is kept for resume. Section <c>Gateway:Mailbox</c>.</summary>
-public sealed class MailboxOptions
+/// <summary>How much of a message log (client mailbox or channel history) is kept for resume and recovery.</summary>
+public abstract class RetentionOptions
 {
-    public const string SectionName = "Gateway:Mailbox";
-
     /// <summary>Default for <see cref="MaxMessages"/>: 1,000 (PROTOCOL.md, Guarantees §2).</summary>
     public const int DefaultMaxMessages = 1_000;
 
@@ -14,41 +14,52 @@ public sealed class MailboxOptions
     /// <summary>Default for <see cref="SessionSweepInterval"/>: 1 minute.</summary>
     public static readonly TimeSpan DefaultSessionSweepInterval = TimeSpan.FromMinutes(1);
 
-    /// <summary>Most messages retained per mailbox.</summary>
+    /// <summary>Most messages retained.</summary>
     public int MaxMessages { get; set; } = DefaultMaxMessages;
 
-    /// <summary>Oldest message retained per mailbox.</summary>
+    /// <summary>Oldest message retained.</summary>
     public TimeSpan MaxAge { get; set; } = DefaultMaxAge;
 
     /// <summary>
-    /// How often a grain with attached sessions looks for sessions of edges whose lease lapsed, when no traffic
-    /// made it look sooner. Frees the memory of clients that never came back after an edge crash.
+    /// How often a grain with attached edges looks for edges whose lease lapsed, when no traffic made it look
+    /// sooner. Frees the memory of clients and channels whose edges crashed.
     /// </summary>
     public TimeSpan SessionSweepInterval { get; set; } = DefaultSessionSweepInterval;
 }
 
-internal sealed class MailboxOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<MailboxOptions>
+/// <summary>Client mailbox retention. Section <c>Gateway:Mailbox</c>.</summary>
+public sealed class MailboxOptions : RetentionOptions
 {
-    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, MailboxOptions options)
+    public const string SectionName = "Gateway:Mailbox";
+}
+
+/// <summary>Channel history retention. Section <c>Gateway:Channel</c>.</summary>
+public sealed class ChannelOptions : RetentionOptions
+{
+    public const string SectionName = "Gateway:Channel";
+}
+
+internal sealed class RetentionOptionsValidator<T>(string sectionName) : IValidateOptions<T>
+    where T : RetentionOptions
+{
+    public ValidateOptionsResult Validate(string? name, T options)
     {
         var failures = new List<string>();
         if (options.MaxMessages is < 1 or > 1_000_000)
         {
-            failures.Add($"{MailboxOptions.SectionName}:MaxMessages must be between 1 and 1,000,000 (was {options.MaxMessages}).");
+            failures.Add($"{sectionName}:MaxMessages must be between 1 and 1,000,000 (was {options.MaxMessages}).");
         }
 
         if (options.MaxAge <= TimeSpan.Zero)
         {
-            failures.Add($"{MailboxOptions.SectionName}:MaxAge must be positive (was {options.MaxAge}).");
+            failures.Add($"{sectionName}:MaxAge must be positive (was {options.MaxAge}).");
         }
 
         if (options.SessionSweepInterval < TimeSpan.FromSeconds(1))
         {
-            failures.Add($"{MailboxOptions.SectionName}:SessionSweepInterval must be at least 1 second (was {options.SessionSweepInterval}).");
+            failures.Add($"{sectionName}:SessionSweepInterval must be at least 1 second (was {options.SessionSweepInterval}).");
         }
 
-        return failures.Count == 0
-            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
-            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -88,9 +88,15 @@ public class GatewayCluster : IAsyncLifetime
             ["Gateway:Cluster:PrimarySiloPort"] = (_silos.Count > 0 ? _silos[0].SiloPort : siloPort).ToString(),
             ["Gateway:Mailbox:MaxMessages"] = RetainedMessages.ToString(),
             ["Gateway:Mailbox:SessionSweepInterval"] = "00:00:02",
+            ["Gateway:Channel:MaxMessages"] = RetainedMessages.ToString(),
+            ["Gateway:Channel:SessionSweepInterval"] = "00:00:02",
         });
         builder.Logging.AddFilter(level => level >= LogLevel.Warning);
-        builder.UseOrleans(silo => silo.AddGatewaySilo(builder.Configuration));
+        builder.UseOrleans(silo =>
+        {
+            silo.AddGatewaySilo(builder.Configuration);
+            ConfigureSilo(silo, builder.Configuration);
+        });
         var host = builder.Build();
         await host.StartAsync();
         var handle = new SiloHandle(host, siloPort, gatewayPort);
@@ -195,6 +201,11 @@ public class GatewayCluster : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Extra silo configuration for derived fixtures (e.g. the Kafka stream provider).</summary>
+    protected virtual void ConfigureSilo(ISiloBuilder silo, IConfiguration configuration)
+    {
     }
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> CommonConfiguration() =>

@@ -49,7 +49,7 @@ public sealed class OptionsValidatorTests
 
     [Fact]
     public void MailboxOptionsValidator_ZeroMessages_Fails() =>
-        Assert.True(new MailboxOptionsValidator().Validate(null, new MailboxOptions { MaxMessages = 0 }).Failed);
+        Assert.True(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName).Validate(null, new MailboxOptions { MaxMessages = 0 }).Failed);
 
     [Fact]
     public void GatewayClusterOptions_ToString_RedactsRedisPassword()

@@ -1,0 +1,156 @@
+using System.Collections.Concurrent;
+using OrleansGateway.EdgeHost.Sessions;
+using OrleansGateway.Grains;
+
+namespace OrleansGateway.EdgeHost.Cluster;
+
+/// <summary>
+/// This edge's channel subscriptions: the edge subscribes to a channel grain on its first local subscriber
+/// and unsubscribes after its last, so a channel costs its grain one push per edge, not per socket.
+/// </summary>
+internal sealed partial class ChannelSubscriptions(IGrainFactory grains, LocalEdge edge, TimeProvider time, ILogger<ChannelSubscriptions> logger)
+{
+    private readonly ConcurrentDictionary<string, LocalChannel> _channels = new(StringComparer.Ordinal);
+
+    /// <summary>Local subscribers of <paramref name="channel"/> (a snapshot).</summary>
+    public ClientSession[] Get(string channel) => _channels.TryGetValue(channel, out var local) ? local.Subscribers : [];
+
+    public int ChannelCount => _channels.Count;
+
+    /// <summary>
+    /// Adds <paramref name="session"/> to the channel (subscribing the edge if it is the first) and returns the
+    /// channel's offset and the replay after <paramref name="since"/>.
+    /// </summary>
+    public async Task<AttachResult> SubscribeAsync(ClientSession session, string channel, long? since)
+    {
+        while (true)
+        {
+            var local = _channels.GetOrAdd(channel, static _ => new LocalChannel());
+            await local.Lock.WaitAsync();
+            try
+            {
+                if (local.Removed)
+                {
+                    continue; // lost a race with the last unsubscribe: take the fresh entry
+                }
+
+                // Joined before the grain call: publications racing the reply are held by the session's cursor.
+                local.Subscribers = [.. local.Subscribers, session];
+                try
+                {
+                    var grain = grains.GetGrain<IChannelGrain>(channel);
+                    if (local.EdgeSubscribed)
+                    {
+                        return await grain.ReadSinceAsync(since);
+                    }
+
+                    var result = await grain.SubscribeEdgeAsync(edge.EdgeId, edge.Reference, since);
+                    local.EdgeSubscribed = true;
+                    local.RegisteredAt = time.GetUtcNow();
+                    return result;
+                }
+                catch
+                {
+                    await LeaveAsync(local, channel, session);
+                    throw;
+                }
+            }
+            finally
+            {
+                local.Lock.Release();
+            }
+        }
+    }
+
+    public async Task UnsubscribeAsync(ClientSession session, string channel)
+    {
+        if (!_channels.TryGetValue(channel, out var local))
+        {
+            return;
+        }
+
+        await local.Lock.WaitAsync();
+        try
+        {
+            await LeaveAsync(local, channel, session);
+        }
+        finally
+        {
+            local.Lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Re-registers the edge with channel grains last registered before <paramref name="olderThan"/>: a channel
+    /// grain re-activated after a silo crash has forgotten its edges.
+    /// </summary>
+    public async Task RefreshAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - olderThan;
+        foreach (var (channel, local) in _channels)
+        {
+            if (!local.EdgeSubscribed || local.RegisteredAt > cutoff || cancellationToken.IsCancellationRequested)
+            {
+                continue;
+            }
+
+            try
+            {
+                await grains.GetGrain<IChannelGrain>(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, null);
+                local.RegisteredAt = time.GetUtcNow();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.RefreshFailed(logger, ex, channel);
+            }
+        }
+    }
+
+    /// <summary>Under <see cref="LocalChannel.Lock"/>.</summary>
+    private async Task LeaveAsync(LocalChannel local, string channel, ClientSession session)
+    {
+        local.Subscribers = local.Subscribers.Where(s => s != session).ToArray();
+        if (local.Subscribers.Length > 0)
+        {
+            return;
+        }
+
+        local.Removed = true;
+        _channels.TryRemove(new KeyValuePair<string, LocalChannel>(channel, local));
+        if (local.EdgeSubscribed)
+        {
+            local.EdgeSubscribed = false;
+            try
+            {
+                await grains.GetGrain<IChannelGrain>(channel).UnsubscribeEdgeAsync(edge.EdgeId);
+            }
+            catch (Exception ex)
+            {
+                // The channel drops this edge when its lease lapses, or simply finds no local subscriber to push to.
+                Log.UnsubscribeFailed(logger, ex, channel);
+            }
+        }
+    }
+
+    private sealed class LocalChannel
+    {
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+
+        public volatile ClientSession[] Subscribers = [];
+
+        public bool EdgeSubscribed { get; set; }
+
+        public bool Removed { get; set; }
+
+        public DateTimeOffset RegisteredAt { get; set; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(500, LogLevel.Debug, "Unsubscribing from channel {Channel} failed", EventName = "ChannelUnsubscribeFailed")]
+        public static partial void UnsubscribeFailed(ILogger logger, Exception exception, string channel);
+
+        [LoggerMessage(501, LogLevel.Warning, "Re-registering with channel {Channel} failed", EventName = "ChannelRefreshFailed")]
+        public static partial void RefreshFailed(ILogger logger, Exception exception, string channel);
+    }
+}

@@ -1,0 +1,145 @@
+using OrleansGateway.Grains;
+
+namespace OrleansGateway.EdgeHost.Sessions;
+
+/// <summary>
+/// A session's position in one ordered stream: its mailbox (<c>seq</c>) or one channel (<c>off</c>). Makes the
+/// seam between replay and live traffic gap-free: live pushes that race the attach are held, duplicates are
+/// dropped, and a gap (a lost or overtaken one-way push) is fetched from the grain before anything after it
+/// is written. All methods run under the owning session's lock.
+/// </summary>
+internal sealed class StreamCursor(ClientSession session, Func<long, Task<AttachResult>> fetchSince, Func<MailboxMessage, byte[]> encode)
+{
+    private bool _live;
+    private bool _repairing;
+    private long _last;
+    private List<MailboxMessage>? _held;
+
+    /// <summary>The last seq/off written to the session.</summary>
+    public long Last => _last;
+
+    /// <summary>Writes <paramref name="first"/> (<c>welcome</c> or the <c>sub</c> reply), the replay, then goes live.</summary>
+    public void Start(byte[] first, AttachResult result)
+    {
+        session.Send(first);
+        foreach (var message in result.Replay)
+        {
+            session.Send(encode(message));
+        }
+
+        _last = result.Seq;
+        _live = true;
+        FlushHeld();
+    }
+
+    /// <summary>Live messages pushed to the edge; <paramref name="frames"/> holds each one encoded once per edge.</summary>
+    public void Deliver(IReadOnlyList<MailboxMessage> messages, byte[][] frames)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            if (!_live || _repairing)
+            {
+                Hold(message);
+            }
+            else if (message.Seq == _last + 1)
+            {
+                _last = message.Seq;
+                session.Send(frames[i]);
+            }
+            else if (message.Seq > _last + 1)
+            {
+                Hold(message);
+                StartRepair();
+            }
+
+            // message.Seq <= _last: a duplicate (replay and live overlapped): already written.
+        }
+    }
+
+    private void Hold(MailboxMessage message)
+    {
+        (_held ??= []).Add(message);
+        if (_held.Count > session.OutboxCapacity)
+        {
+            session.OverflowHeld();
+        }
+    }
+
+    private void FlushHeld()
+    {
+        if (_held is not { Count: > 0 } held)
+        {
+            return;
+        }
+
+        held.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
+        var used = 0;
+        foreach (var message in held)
+        {
+            if (message.Seq > _last + 1)
+            {
+                break;
+            }
+
+            if (message.Seq == _last + 1)
+            {
+                _last = message.Seq;
+                session.Send(encode(message));
+            }
+
+            used++;
+        }
+
+        held.RemoveRange(0, used);
+        if (held.Count > 0)
+        {
+            StartRepair();
+        }
+    }
+
+    private void StartRepair()
+    {
+        if (!_repairing && !session.IsClosing)
+        {
+            _repairing = true;
+            _ = RepairAsync(_last);
+        }
+    }
+
+    private async Task RepairAsync(long after)
+    {
+        AttachResult result;
+        try
+        {
+            result = await fetchSince(after);
+        }
+        catch (Exception ex)
+        {
+            session.RepairFailed(ex);
+            return;
+        }
+
+        lock (session.Gate)
+        {
+            _repairing = false;
+            foreach (var message in result.Replay)
+            {
+                if (message.Seq == _last + 1)
+                {
+                    _last = message.Seq;
+                    session.Send(encode(message));
+                }
+            }
+
+            if (!result.Recovered || _last < result.Seq)
+            {
+                // The gap already left retention: end the session; on resume the client learns recovered:false.
+                session.RepairFailed(null);
+                return;
+            }
+
+            FlushHeld();
+        }
+    }
+}
