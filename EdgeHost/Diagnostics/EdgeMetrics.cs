@@ -18,6 +18,7 @@ internal sealed class EdgeMetrics
     private readonly Counter<long> _replayed;
     private readonly Counter<long> _notRecovered;
     private readonly Counter<long> _outboxOverflows;
+    private readonly UpDownCounter<long> _drains;
 
     public EdgeMetrics(IMeterFactory meterFactory)
     {
@@ -33,6 +34,7 @@ internal sealed class EdgeMetrics
         _replayed = meter.CreateCounter<long>("ogw.edge.resume.replayed", "{message}", "Messages replayed on resume");
         _notRecovered = meter.CreateCounter<long>("ogw.edge.resume.not_recovered", "{session}", "Resumes answered recovered:false");
         _outboxOverflows = meter.CreateCounter<long>("ogw.edge.outbox.overflows", "{session}", "Sessions closed as slow consumers");
+        _drains = meter.CreateUpDownCounter<long>("ogw.edge.drains", "{drain}", "Drains in progress on this edge");
     }
 
     public void SessionOpened()
@@ -67,4 +69,8 @@ internal sealed class EdgeMetrics
     }
 
     public void OutboxOverflow() => _outboxOverflows.Add(1);
+
+    public void DrainStarted() => _drains.Add(1);
+
+    public void DrainEnded() => _drains.Add(-1);
 }

@@ -32,6 +32,12 @@ internal static class EdgeHostingExtensions
         var services = builder.Services;
         services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        services.AddOptions<DrainOptions>().BindConfiguration(DrainOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DrainOptions>, DrainOptionsValidator>();
+        var drain = configuration.GetSection(DrainOptions.SectionName).Get<DrainOptions>() ?? new();
+        var edge = configuration.GetSection(EdgeOptions.SectionName).Get<EdgeOptions>() ?? new();
+        // The host must wait for the whole drain (and the last close handshakes), not .NET's default 30 s.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = drain.Deadline + edge.CloseTimeout + TimeSpan.FromSeconds(5));
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
 
@@ -45,6 +51,8 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<ChannelSubscriptions>();
         services.AddSingleton<IUpstreamPublisher, OrleansStreamUpstreamPublisher>();
         services.AddSingleton<DrainState>();
+        services.AddSingleton<IDrainableSessions>(sp => sp.GetRequiredService<SessionRegistry>());
+        services.AddSingleton<EdgeDrainer>();
         services.AddSingleton(sp => new SessionServices(
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<SessionRegistry>(),
@@ -54,9 +62,10 @@ internal static class EdgeHostingExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<ClientSession>>()));
 
-        // Registered after UseOrleans*: hosted services stop in reverse order, so the lease (and, later, the
-        // drain) stop before the Orleans client does.
+        // Registered after UseOrleans*: hosted services stop in reverse order, so the drain runs first (lease and
+        // Orleans client still up: grains keep pushing until the last session is gone), then the lease, then Orleans.
         services.AddHostedService<EdgeLeaseService>();
+        services.AddHostedService<DrainOnShutdownService>();
 
         services.AddHealthChecks().AddCheck<EdgeReadinessCheck>("edge", tags: ["ready"]);
         return builder;
@@ -69,6 +78,11 @@ internal static class EdgeHostingExtensions
         app.Map("/ws", WebSocketEndpoint.HandleAsync);
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        if (!string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<DrainOptions>>().Value.AdminToken))
+        {
+            app.MapPost("/admin/drain", AdminDrainEndpoint.Handle);
+        }
+
         if (app.Environment.IsDevelopment())
         {
             app.MapGet("/dev/token", DevTokenEndpoint.Handle);

@@ -4,6 +4,7 @@ using OrleansGateway.EdgeHost.Auth;
 using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Diagnostics;
+using OrleansGateway.EdgeHost.Draining;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.Grains;
 
@@ -14,7 +15,7 @@ namespace OrleansGateway.EdgeHost.Sessions;
 /// the socket from the bounded outbox, and the per-session mailbox cursor that makes delivery gap-free
 /// across the resume seam (welcome, replay, then live, de-duplicated and in seq order).
 /// </summary>
-internal sealed partial class ClientSession
+internal sealed partial class ClientSession : IDrainableSession
 {
     private const int InitialReceiveBufferSize = 4 * 1024;
 
@@ -119,6 +120,9 @@ internal sealed partial class ClientSession
             }
         }
     }
+
+    /// <summary>Drops the connection without a close handshake (drain deadline passed).</summary>
+    public void Abort() => _socket.Abort();
 
     /// <summary>Queues a frame for this session; on overflow the session is closed as a slow consumer.</summary>
     public bool Send(byte[] frame)

@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
+using OrleansGateway.EdgeHost.Draining;
 
 namespace OrleansGateway.EdgeHost.Sessions;
 
 /// <summary>The sessions this edge holds, by client id, and the connection count the cap is checked against.</summary>
-internal sealed class SessionRegistry
+internal sealed class SessionRegistry : IDrainableSessions
 {
+    private readonly object _emptyGate = new();
+    private TaskCompletionSource? _empty;
     private readonly ConcurrentDictionary<string, ClientSession[]> _byClient = new(StringComparer.Ordinal);
     private long _nextSessionId;
     private int _count;
@@ -31,7 +34,27 @@ internal sealed class SessionRegistry
         }
     }
 
-    public void Release() => Interlocked.Decrement(ref _count);
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _count) == 0)
+        {
+            lock (_emptyGate)
+            {
+                _empty?.TrySetResult();
+                _empty = null;
+            }
+        }
+    }
+
+    public Task WhenEmptyAsync()
+    {
+        lock (_emptyGate)
+        {
+            return Count == 0 ? Task.CompletedTask : (_empty ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    public IReadOnlyList<IDrainableSession> Snapshot() => All().ToList();
 
     public void Add(ClientSession session) =>
         _byClient.AddOrUpdate(session.ClientId, static (_, s) => [s], static (_, list, s) => [.. list, s], session);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Hosting;
 
 namespace OrleansGateway.Silo.Hosting;
@@ -7,7 +8,21 @@ internal static class SiloHostExtensions
 {
     public static WebApplicationBuilder AddGatewaySiloHost(this WebApplicationBuilder builder)
     {
-        builder.UseOrleans(silo => silo.AddGatewaySilo(builder.Configuration));
+        var configuration = builder.Configuration;
+        var siloOptions = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new();
+        builder.Services.AddOptions<SiloOptions>().BindConfiguration(SiloOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = siloOptions.ShutdownTimeout);
+
+        builder.UseOrleans(silo =>
+        {
+            silo.AddGatewaySilo(configuration);
+            if (siloOptions.KubernetesHosting ?? Environment.GetEnvironmentVariable("POD_NAME") is not null)
+            {
+                // After AddGatewaySilo: the pod's name, IP and orleans/* labels take precedence.
+                silo.UseKubernetesHosting();
+            }
+        });
         builder.Services.AddHealthChecks()
             .AddCheck<SiloReadinessCheck>("orleans-silo", tags: ["ready"]);
         return builder;
