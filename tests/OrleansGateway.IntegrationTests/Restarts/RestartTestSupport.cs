@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Orleans.Runtime;
+using OrleansGateway.IntegrationTests.Fixtures;
+
+namespace OrleansGateway.IntegrationTests.Restarts;
+
+internal static class RestartTestSupport
+{
+    public const string AdminToken = "test-admin-token-0123456789";
+
+    /// <summary>Drain settings scaled for tests: small batches, short pauses and reconnect delays.</summary>
+    public static Dictionary<string, string?> DrainSettings() => new()
+    {
+        ["Gateway:Drain:BatchSize"] = "40",
+        ["Gateway:Drain:BatchInterval"] = "00:00:00.200",
+        ["Gateway:Drain:MaxReconnectDelay"] = "00:00:00.300",
+        ["Gateway:Drain:Deadline"] = "00:00:20",
+        ["Gateway:Drain:AdminToken"] = AdminToken,
+    };
+
+    public static async Task DrainAsync(Uri edge)
+    {
+        using var http = new HttpClient();
+        var request = new HttpRequestMessage(HttpMethod.Post, new UriBuilder(edge) { Scheme = "http", Path = "/admin/drain" }.Uri);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    public static Task WaitForAckedAsync(Traffic traffic, int atLeast) =>
+        GatewayClusterExtensions.EventuallyAsync(() => Task.FromResult(traffic.AckedCount >= atLeast), TimeSpan.FromSeconds(60), $"{atLeast} acknowledged messages");
+
+    public static Task WaitForActiveSilosAsync(GatewayCluster cluster, int count) =>
+        GatewayClusterExtensions.EventuallyAsync(async () =>
+            (await cluster.Backend.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count == count,
+            TimeSpan.FromSeconds(60), $"{count} active silos");
+
+    /// <summary>
+    /// Waits until placement uses <paramref name="silo"/>: a newly joined silo gets activations only once the
+    /// others have its membership and grain manifest. Probes with presence calls on fresh client ids.
+    /// </summary>
+    public static async Task WaitForPlacementOnAsync(GatewayCluster cluster, SiloHandle silo)
+    {
+        var probe = 0;
+        await GatewayClusterExtensions.EventuallyAsync(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await cluster.Backend.GetGrain<OrleansGateway.Grains.IClientGrain>($"probe-{Guid.NewGuid():N}-{probe++}").GetPresenceAsync();
+            }
+
+            return (await cluster.Backend.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics())
+                .Any(s => s.GrainType.Contains("ClientGrain", StringComparison.Ordinal) && s.SiloAddress.Endpoint.Port == silo.SiloPort && s.ActivationCount > 0);
+        }, TimeSpan.FromSeconds(60), "placement to use the new silo");
+    }
+
+    public static Task WaitForClientGrainsOnAsync(GatewayCluster cluster, SiloHandle silo) =>
+        GatewayClusterExtensions.EventuallyAsync(async () =>
+            (await cluster.Backend.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics())
+                .Any(s => s.GrainType.Contains("ClientGrain", StringComparison.Ordinal) && s.SiloAddress.Endpoint.Port == silo.SiloPort && s.ActivationCount > 0),
+            TimeSpan.FromSeconds(60), "mailboxes on the silo about to stop");
+}
