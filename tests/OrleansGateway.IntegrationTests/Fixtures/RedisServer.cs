@@ -74,11 +74,15 @@ public sealed class RedisServer : IDisposable
 }
 
 /// <summary>Two silos and two edges clustered through Redis membership, like production.</summary>
-public sealed class RedisGatewayCluster : GatewayCluster
+public class RedisGatewayCluster : GatewayCluster
 {
     private readonly RedisServer _redis = new();
 
-    public RedisGatewayCluster() : base(silos: 2, edges: 2) => Redis = _redis.ConnectionString;
+    public RedisGatewayCluster() : this(silos: 2)
+    {
+    }
+
+    protected RedisGatewayCluster(int silos) : base(silos, edges: 2) => Redis = _redis.ConnectionString;
 
     public RedisServer Server => _redis;
 
@@ -88,3 +92,6 @@ public sealed class RedisGatewayCluster : GatewayCluster
         _redis.Dispose();
     }
 }
+
+/// <summary>Three silos and two edges on Redis membership, for rolling restarts (no silo is special).</summary>
+public sealed class ThreeSiloRedisCluster() : RedisGatewayCluster(silos: 3);

@@ -33,8 +33,17 @@ internal static class RestartTestSupport
 
     public static Task WaitForActiveSilosAsync(GatewayCluster cluster, int count) =>
         GatewayClusterExtensions.EventuallyAsync(async () =>
-            (await cluster.Backend.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count == count,
-            TimeSpan.FromSeconds(60), $"{count} active silos");
+        {
+            try
+            {
+                return (await cluster.Backend.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count == count;
+            }
+            catch (Exception ex) when (ex is OrleansException or TimeoutException)
+            {
+                // The backend's own gateway silo just left; its client reconnects to another. Ask again.
+                return false;
+            }
+        }, TimeSpan.FromSeconds(60), $"{count} active silos");
 
     /// <summary>
     /// Waits until placement uses <paramref name="silo"/>: a newly joined silo gets activations only once the
