@@ -19,19 +19,22 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
     private readonly TimeProvider _time;
     private Mailbox _history;
 
-    public ChannelGrain(IOptions<ChannelOptions> options, TimeProvider time, EdgeLeaseCache leases, ILogger<ChannelGrain> logger)
-        : base(options.Value, leases, logger)
+    public ChannelGrain(IOptions<ChannelOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, ILogger<ChannelGrain> logger)
+        : base(options.Value, leases, metrics, logger)
     {
         _options = options.Value;
         _time = time;
         _history = new Mailbox(_options.MaxMessages, _options.MaxAge, time);
     }
 
+    protected override string Kind => "channel";
+
     private string Channel => Key;
 
     public async Task<long> PublishAsync(string from, byte[] data)
     {
         var publication = _history.Append(from, data);
+        Metrics.Accepted(Kind);
         if (Edges.EdgeCount > 0)
         {
             await Edges.PushAsync(static (edge, batch) => edge.PublishAsync(batch), new ChannelBatch(Channel, [publication]), Channel);

@@ -19,13 +19,15 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     private readonly TimeProvider _time;
     private Mailbox _mailbox;
 
-    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeLeaseCache leases, ILogger<ClientGrain> logger)
-        : base(options.Value, leases, logger)
+    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, ILogger<ClientGrain> logger)
+        : base(options.Value, leases, metrics, logger)
     {
         _options = options.Value;
         _time = time;
         _mailbox = new Mailbox(_options.MaxMessages, _options.MaxAge, time);
     }
+
+    protected override string Kind => "client";
 
     private string ClientId => Key;
 
@@ -50,6 +52,7 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     public async Task<long> SendAsync(string from, byte[] data)
     {
         var message = _mailbox.Append(from, data);
+        Metrics.Accepted(Kind);
         if (Edges.EdgeCount > 0)
         {
             await Edges.PushAsync(static (edge, batch) => edge.DeliverAsync(batch), new MailboxBatch(ClientId, [message]), ClientId);

@@ -68,6 +68,7 @@ internal static class EdgeHostingExtensions
         services.AddHostedService<DrainOnShutdownService>();
 
         services.AddHealthChecks().AddCheck<EdgeReadinessCheck>("edge", tags: ["ready"]);
+        builder.AddGatewayTelemetry(EdgeMetrics.MeterName);
         return builder;
     }
 
@@ -78,6 +79,7 @@ internal static class EdgeHostingExtensions
         app.Map("/ws", WebSocketEndpoint.HandleAsync);
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        app.MapGatewayMetrics();
         if (!string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<DrainOptions>>().Value.AdminToken))
         {
             app.MapPost("/admin/drain", AdminDrainEndpoint.Handle);

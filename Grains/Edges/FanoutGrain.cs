@@ -17,13 +17,19 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
     private readonly RetentionOptions _retention;
     private IGrainTimer? _sweep;
 
-    protected FanoutGrain(RetentionOptions retention, EdgeLeaseCache leases, ILogger logger)
+    protected FanoutGrain(RetentionOptions retention, EdgeLeaseCache leases, GrainMetrics metrics, ILogger logger)
     {
         _retention = retention;
+        Metrics = metrics;
         Edges = new EdgeSet(leases, logger);
     }
 
     protected EdgeSet Edges { get; }
+
+    protected GrainMetrics Metrics { get; }
+
+    /// <summary>The metric dimension of this grain kind (<c>client</c>, <c>channel</c>).</summary>
+    protected abstract string Kind { get; }
 
     /// <summary>Backend messages already accepted, per Kafka partition.</summary>
     protected InboundDeduplicator Inbound { get; } = new();
@@ -51,7 +57,16 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
     /// <summary>Attaches the implicit subscription to the inbound backend stream of this grain's key.</summary>
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
         handleFactory.Create<InboundMessage>().ResumeAsync(
-            (message, _) => Inbound.TryAccept(message) ? AcceptInboundAsync(message) : Task.CompletedTask);
+            (message, _) =>
+            {
+                if (Inbound.TryAccept(message))
+                {
+                    return AcceptInboundAsync(message);
+                }
+
+                Metrics.InboundDuplicate();
+                return Task.CompletedTask;
+            });
 
     /// <summary>Appends a backend message (mailbox or channel) and pushes it; returns once accepted.</summary>
     protected abstract Task AcceptInboundAsync(InboundMessage message);
@@ -60,6 +75,7 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
 
     protected void RehydrateInbound(IRehydrationContext context)
     {
+        Metrics.Migrated(Kind);
         if (context.TryGetValue(InboundKey, out Dictionary<string, long>? positions) && positions is not null)
         {
             Inbound.Restore(positions);

@@ -67,6 +67,7 @@ public static class GatewayOrleansExtensions
         services.AddSingleton<IValidateOptions<ChannelOptions>>(new RetentionOptionsValidator<ChannelOptions>(ChannelOptions.SectionName));
         services.AddGatewayLeaseOptions();
         services.AddSingleton<EdgeLeaseCache>();
+        services.AddSingleton<GrainMetrics>();
         services.AddSingleton(TimeProvider.System);
         return silo;
     }

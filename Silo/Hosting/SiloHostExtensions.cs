@@ -23,6 +23,7 @@ internal static class SiloHostExtensions
                 silo.UseKubernetesHosting();
             }
         });
+        builder.AddGatewayTelemetry();
         builder.Services.AddHealthChecks()
             .AddCheck<SiloReadinessCheck>("orleans-silo", tags: ["ready"]);
         return builder;
@@ -33,6 +34,7 @@ internal static class SiloHostExtensions
         // Live: the process answers. Ready: the silo has joined the cluster and is not shutting down.
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        app.MapGatewayMetrics();
         return app;
     }
 }

@@ -1,0 +1,27 @@
+using System.Diagnostics.Metrics;
+
+namespace OrleansGateway.Grains.Edges;
+
+/// <summary>Silo-side metrics of client and channel grains (meter <see cref="MeterName"/>).</summary>
+internal sealed class GrainMetrics
+{
+    public const string MeterName = "OrleansGateway.Silo";
+
+    private readonly Counter<long> _accepted;
+    private readonly Counter<long> _migrations;
+    private readonly Counter<long> _inboundDuplicates;
+
+    public GrainMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _accepted = meter.CreateCounter<long>("ogw.silo.messages.accepted", "{message}", "Messages appended to mailboxes and channels, by kind");
+        _migrations = meter.CreateCounter<long>("ogw.silo.grain.migrations", "{grain}", "Grains rehydrated on this silo after migrating with their state, by kind");
+        _inboundDuplicates = meter.CreateCounter<long>("ogw.silo.inbound.duplicates", "{message}", "Redelivered backend messages dropped by position");
+    }
+
+    public void Accepted(string kind) => _accepted.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void Migrated(string kind) => _migrations.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void InboundDuplicate() => _inboundDuplicates.Add(1);
+}

@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OrleansGateway.Grains.Edges;
+
+namespace OrleansGateway.Grains.Hosting;
+
+/// <summary>Metrics for edges and silos: our meters and Orleans' own, exposed for Prometheus at <c>/metrics</c>.</summary>
+public static class GatewayTelemetryExtensions
+{
+    /// <summary>Orleans' own meter (messaging, grains, membership).</summary>
+    public const string OrleansMeterName = "Microsoft.Orleans";
+
+    public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder, params string[] meters)
+    {
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter([GrainMetrics.MeterName, OrleansMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", .. meters])
+            .AddPrometheusExporter());
+        return builder;
+    }
+
+    public static WebApplication MapGatewayMetrics(this WebApplication app)
+    {
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}
