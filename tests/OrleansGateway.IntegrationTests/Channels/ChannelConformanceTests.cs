@@ -20,6 +20,9 @@ public abstract class ChannelConformanceTests(GatewayCluster cluster)
     /// <summary>Sends <paramref name="dataJson"/> to a client the way a backend on this transport would.</summary>
     protected abstract Task SendFromBackendAsync(string clientId, string from, string dataJson);
 
+    /// <summary>Starts listening for <c>up</c> frames on <paramref name="topic"/> the way a backend would; returns what arrived so far.</summary>
+    protected abstract Task<Func<IReadOnlyList<UpstreamMessage>>> ListenUpstreamAsync(string topic);
+
     private static string Run() => Guid.NewGuid().ToString("N")[..8];
 
     private Task<TestClient> ConnectAsync(int edge, string sub, string[]? channels = null) =>
@@ -231,6 +234,25 @@ public abstract class ChannelConformanceTests(GatewayCluster cluster)
     }
 
     [Fact]
+    public async Task Up_FromClient_ReachesBackendWithClientIdTopicAndData()
+    {
+        var run = Run();
+        var topic = $"orders-{run}";
+        var received = await ListenUpstreamAsync(topic);
+        await using var client = await ConnectAsync(0, $"buyer-{run}");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("ok", (await client.RequestAsync($$$"""{"t":"up","id":"$id","topic":"{{{topic}}}","data":{"order":{{{i}}}}}""")).Type());
+        }
+
+        await GatewayClusterExtensions.EventuallyAsync(() => Task.FromResult(received().Count == 3), TimeSpan.FromSeconds(30), "3 upstream messages");
+        var messages = received();
+        Assert.All(messages, m => Assert.Equal($"buyer-{run}", m.ClientId));
+        Assert.All(messages, m => Assert.Equal(topic, m.Topic));
+        Assert.Equal(["{\"order\":0}", "{\"order\":1}", "{\"order\":2}"], messages.Select(m => Encoding.UTF8.GetString(m.Data)));
+    }
+
+    [Fact]
     public async Task EdgeProcess_KilledWhileSubscribed_DroppedFromChannelAndSubscriberRecoversElsewhere()
     {
         var run = Run();
@@ -274,6 +296,28 @@ public sealed class MemoryStreamChannelTests(GatewayCluster cluster) : ChannelCo
 
     protected override Task SendFromBackendAsync(string clientId, string from, string dataJson) =>
         Stream(InboundStreams.ClientNamespace, clientId).OnNextAsync(new InboundMessage(from, Encoding.UTF8.GetBytes(dataJson)));
+
+    protected override async Task<Func<IReadOnlyList<UpstreamMessage>>> ListenUpstreamAsync(string topic)
+    {
+        var received = new List<UpstreamMessage>();
+        var stream = Cluster.Backend.GetStreamProvider(UpstreamStreams.ProviderName).GetStream<UpstreamMessage>(StreamId.Create(UpstreamStreams.Namespace, topic));
+        await stream.SubscribeAsync((m, _) =>
+        {
+            lock (received)
+            {
+                received.Add(m);
+            }
+
+            return Task.CompletedTask;
+        });
+        return () =>
+        {
+            lock (received)
+            {
+                return [.. received];
+            }
+        };
+    }
 
     private IAsyncStream<InboundMessage> Stream(string ns, string key) =>
         Cluster.Backend.GetStreamProvider(UpstreamStreams.ProviderName).GetStream<InboundMessage>(StreamId.Create(ns, key));
