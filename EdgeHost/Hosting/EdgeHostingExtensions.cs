@@ -60,6 +60,7 @@ internal static class EdgeHostingExtensions
             sp.GetRequiredService<FrameDispatcher>(),
             sp.GetRequiredService<EdgeMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<AuthOptions>>().Value.ClockSkew,
             sp.GetRequiredService<ILogger<ClientSession>>()));
 
         // Registered after UseOrleans*: hosted services stop in reverse order, so the drain runs first (lease and

@@ -27,6 +27,7 @@ internal sealed partial class ClientSession : IDrainableSession
     private readonly object _gate = new();
 
     private readonly StreamCursor _mailbox;
+    private ITimer? _expiry;
     private readonly Dictionary<string, StreamCursor> _channels = new(StringComparer.Ordinal);
 
     // Closing, guarded by _gate.
@@ -51,7 +52,7 @@ internal sealed partial class ClientSession : IDrainableSession
 
     public long SessionId { get; }
 
-    public ClientIdentity Identity { get; set; }
+    public ClientIdentity Identity { get; private set; }
 
     public string ClientId => Identity.ClientId;
 
@@ -69,6 +70,7 @@ internal sealed partial class ClientSession : IDrainableSession
     {
         var clientGrain = _services.Grains.GetGrain<IClientGrain>(ClientId);
         _services.Registry.Add(this);
+        _expiry = _services.Time.CreateTimer(static s => ((ClientSession)s!).OnTokenExpired(), this, DueIn(Identity), Timeout.InfiniteTimeSpan);
         var attached = false;
         try
         {
@@ -109,6 +111,7 @@ internal sealed partial class ClientSession : IDrainableSession
         finally
         {
             _services.Registry.Remove(this);
+            _expiry?.Dispose();
             _socket.Abort();
             _socket.Dispose();
             _sendTimeout.Dispose();
@@ -119,6 +122,41 @@ internal sealed partial class ClientSession : IDrainableSession
                 await DetachAsync(clientGrain);
             }
         }
+    }
+
+    /// <summary>
+    /// Replaces the session's token (in-band refresh): new channel patterns and a new expiry. Existing
+    /// subscriptions stay. The caller has checked the token is valid and for the same client.
+    /// </summary>
+    public void RefreshIdentity(ClientIdentity identity)
+    {
+        lock (_gate)
+        {
+            Identity = identity;
+            _expiry?.Change(DueIn(identity), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private TimeSpan DueIn(ClientIdentity identity)
+    {
+        var due = identity.ExpiresAt + _services.TokenClockSkew - _services.Time.GetUtcNow();
+        return due > TimeSpan.Zero ? due : TimeSpan.Zero;
+    }
+
+    private void OnTokenExpired()
+    {
+        lock (_gate)
+        {
+            var due = DueIn(Identity);
+            if (due > TimeSpan.Zero)
+            {
+                // Refreshed meanwhile, or the timer fired a hair early: wait for the real expiry.
+                _expiry?.Change(due, Timeout.InfiniteTimeSpan);
+                return;
+            }
+        }
+
+        RequestClose(Protocol.CloseReason.TokenExpired);
     }
 
     /// <summary>Drops the connection without a close handshake (drain deadline passed).</summary>
@@ -437,4 +475,5 @@ internal sealed record SessionServices(
     FrameDispatcher Dispatcher,
     EdgeMetrics Metrics,
     TimeProvider Time,
+    TimeSpan TokenClockSkew,
     ILogger<ClientSession> Logger);

@@ -16,6 +16,7 @@ internal sealed partial class FrameDispatcher(
     IGrainFactory grains,
     ChannelSubscriptions channels,
     IUpstreamPublisher upstream,
+    JwtAuthenticator authenticator,
     ILogger<FrameDispatcher> logger)
 {
     public Task DispatchAsync(ClientSession session, ClientFrame frame) => frame.Type switch
@@ -26,6 +27,7 @@ internal sealed partial class FrameDispatcher(
         ClientFrameType.Unsub => UnsubscribeAsync(session, frame),
         ClientFrameType.Pub => PublishAsync(session, frame),
         ClientFrameType.Up => UpAsync(session, frame),
+        ClientFrameType.Auth => RefreshTokenAsync(session, frame),
         _ => Reply(session, JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "frame type not supported by this edge")),
     };
 
@@ -118,6 +120,24 @@ internal sealed partial class FrameDispatcher(
         }
 
         session.Send(JsonFrameCodec.Ok(frame.Id));
+    }
+
+    private async Task RefreshTokenAsync(ClientSession session, ClientFrame frame)
+    {
+        var identity = await authenticator.AuthenticateAsync(frame.Token);
+        if (identity is null)
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Forbidden, "invalid token"));
+        }
+        else if (identity.ClientId != session.ClientId)
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Forbidden, "the token is for another client"));
+        }
+        else
+        {
+            session.RefreshIdentity(identity);
+            session.Send(JsonFrameCodec.Ok(frame.Id));
+        }
     }
 
     private static bool CheckChannel(ClientSession session, ClientFrame frame)

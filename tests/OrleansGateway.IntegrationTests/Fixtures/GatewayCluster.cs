@@ -231,6 +231,7 @@ public class GatewayCluster : IAsyncLifetime
             ["Gateway:EmbeddedSilo"] = "false",
             ["Gateway:Edge:AllowedOrigins:0"] = "https://app.example",
             ["Gateway:Edge:CloseTimeout"] = "00:00:05",
+            ["Gateway:Auth:ClockSkew"] = "00:00:01",
         });
         if (overrides is not null)
         {
