@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Orleans.Streams;
@@ -18,6 +19,7 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
     private readonly KafkaStreamMetrics _metrics;
     private readonly KafkaOffsetTracker _tracker = new();
     private readonly TimeProvider _timeProvider;
+    private readonly ConcurrentQueue<long> _givenUp = new();
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private Task? _inFlight;
     private long _committed = -1;
@@ -33,7 +35,12 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
         _timeProvider = timeProvider;
     }
 
+    private static long _lastEpoch;
+
     public TopicPartition Partition => _partition;
+
+    /// <summary>Process-unique id of this receiver, stamped on its tokens.</summary>
+    public long Epoch { get; } = Interlocked.Increment(ref _lastEpoch);
 
     /// <summary>Records read and not yet settled (for tests and diagnostics).</summary>
     internal int PendingCount => _tracker.PendingCount;
@@ -55,6 +62,13 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
         if (consumer is null)
         {
             return [];
+        }
+
+        // Orleans only reads while its pulling agent runs: a give-up reported during the agent's shutdown (its
+        // delivery retries stop) never gets here, so that record stays uncommitted and is delivered again later.
+        while (_givenUp.TryDequeue(out var givenUp))
+        {
+            _tracker.Settle(givenUp);
         }
 
         var batch = ReadBatch(consumer, maxCount);
@@ -83,12 +97,20 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
         await CommitAsync(cancellationToken);
     }
 
-    /// <summary>Called by the delivery failure handler: Orleans gave up on a record; commit past it.</summary>
-    internal void GiveUp(long offset)
+    /// <summary>
+    /// Called by the delivery failure handler: Orleans gave up delivering a record. Settled on the next read (see
+    /// <see cref="GetQueueMessagesAsync(int, CancellationToken)"/>), so it is committed past only while the agent runs.
+    /// </summary>
+    internal void GiveUp(KafkaSequenceToken token)
     {
-        _tracker.Settle(offset);
+        if (token.ReceiverEpoch != Epoch)
+        {
+            return;
+        }
+
+        _givenUp.Enqueue(token.Offset);
         _metrics.RecordGivenUp(_partition.Topic);
-        Log.GaveUp(_logger, _partition.Topic, _partition.Partition.Value, offset);
+        Log.GaveUp(_logger, _partition.Topic, _partition.Partition.Value, token.Offset);
     }
 
     public async Task Shutdown(TimeSpan timeout)
@@ -196,7 +218,7 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
 
             _tracker.Read(offset);
             _metrics.RecordRead(result.Topic);
-            batch.Add(new KafkaBatchContainer(mapped.StreamId, mapped.Record!, new KafkaSequenceToken(offset)));
+            batch.Add(new KafkaBatchContainer(mapped.StreamId, mapped.Record!, new KafkaSequenceToken(offset, Epoch)));
         }
 
         UpdatePause(consumer);

@@ -4,9 +4,11 @@ using Orleans.Streams;
 namespace OrleansGateway.Streams.Kafka;
 
 /// <summary>
-/// Orleans calls this when it gave up delivering a record (the consumer kept failing for
-/// <c>StreamPullingAgentOptions.MaxEventDeliveryTime</c>): the partition's receiver logs it, counts it and commits past it,
-/// so one poisoned record cannot hold a partition's commits back forever. Subscriptions are not faulted.
+/// Orleans calls this when it gave up delivering a record: the consumer kept failing for
+/// <c>StreamPullingAgentOptions.MaxEventDeliveryTime</c>, or the pulling agent is stopping. The partition's receiver logs
+/// and counts it, and commits past it only if its agent keeps running (a genuine give-up), so one poisoned record cannot
+/// hold a partition's commits back forever while a stopping silo never commits past an undelivered record.
+/// Subscriptions are not faulted.
 /// </summary>
 internal sealed class KafkaDeliveryFailureHandler : IStreamFailureHandler
 {
@@ -20,7 +22,7 @@ internal sealed class KafkaDeliveryFailureHandler : IStreamFailureHandler
     {
         if (sequenceToken is KafkaSequenceToken token)
         {
-            _receiver()?.GiveUp(token.Offset);
+            _receiver()?.GiveUp(token);
         }
 
         return Task.CompletedTask;

@@ -10,14 +10,19 @@ namespace OrleansGateway.Streams.Kafka;
 [GenerateSerializer, Immutable, Alias("ogw.KafkaSequenceToken")]
 internal sealed class KafkaSequenceToken : StreamSequenceToken
 {
-    public KafkaSequenceToken(long offset, int eventIndex = 0)
+    public KafkaSequenceToken(long offset, long receiverEpoch, int eventIndex = 0)
     {
         SequenceNumber = offset;
+        ReceiverEpoch = receiverEpoch;
         EventIndex = eventIndex;
     }
 
     /// <summary>The Kafka offset of the record.</summary>
     public long Offset => SequenceNumber;
+
+    /// <summary>Which receiver read the record (process-unique); not part of equality or order.</summary>
+    [Id(2)]
+    public long ReceiverEpoch { get; }
 
     [Id(0)]
     public override long SequenceNumber { get; protected set; }
