@@ -18,16 +18,24 @@ internal static class KafkaTestKit
 
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
 
-    /// <summary>2 in-process silos, distributed directory, the Kafka provider on <paramref name="topic"/> committing to <paramref name="group"/>.</summary>
+    /// <summary>
+    /// 2 in-process silos, distributed directory, the Kafka provider on <paramref name="topic"/> committing to
+    /// <paramref name="group"/>; Orleans' default pub-sub with a memory PubSubStore, or implicit subscriptions only.
+    /// </summary>
     public static async Task<InProcessTestCluster> StartClusterAsync(
-        string bootstrapServers, string topic, string group, Action<StreamPullingAgentOptions>? agent = null, short silos = 2)
+        string bootstrapServers, string topic, string group, Action<StreamPullingAgentOptions>? agent = null, bool implicitOnly = false)
     {
+        const short silos = 2;
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.UseDistributedGrainDirectory = true;
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorage("PubSubStore");
+            if (!implicitOnly)
+            {
+                silo.AddMemoryGrainStorage("PubSubStore");
+            }
+
             silo.AddKafkaStreams(
                 ProviderName,
                 options =>
@@ -45,6 +53,10 @@ internal static class KafkaTestKit
                         agent?.Invoke(a);
                     }));
                     stream.ConfigureBackoffProvider((_, _) => new FixedDeliveryBackoff(TimeSpan.FromMilliseconds(50)));
+                    if (implicitOnly)
+                    {
+                        stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+                    }
                 });
         });
 
