@@ -62,7 +62,7 @@ internal sealed partial class KafkaAdapterFactory : IQueueAdapterFactory
         var counts = new List<(string Topic, int Partitions)>();
         try
         {
-            using var admin = new AdminClientBuilder(config).Build();
+            using var admin = new AdminClientBuilder(config).SetLogHandler((_, message) => KafkaClientLog.Forward(_logger, message)).Build();
             foreach (var topic in _options.Topics)
             {
                 var metadata = admin.GetMetadata(topic, _options.MetadataTimeout);

@@ -161,6 +161,7 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
         {
             consumer = new ConsumerBuilder<byte[]?, byte[]?>(_options.ToConsumerConfig())
                 .SetErrorHandler((_, error) => Log.ClientError(_logger, _partition.Topic, _partition.Partition.Value, error.Code, error.Reason))
+                .SetLogHandler((_, message) => KafkaClientLog.Forward(_logger, message))
                 .Build();
 
             // Offset.Stored: resume from the group's committed offset, else AutoOffsetReset.

@@ -111,6 +111,7 @@ public sealed partial class KafkaUpstreamProducer : IDisposable
                 {
                     _producer = new ProducerBuilder<byte[], byte[]>(_options.ToProducerConfig())
                         .SetErrorHandler((_, error) => Log.ClientError(_logger, _options.Topic, error.Code, error.Reason, error.IsFatal))
+                        .SetLogHandler((_, message) => KafkaClientLog.Forward(_logger, message))
                         .Build();
                 }
                 catch (KafkaException exception)
