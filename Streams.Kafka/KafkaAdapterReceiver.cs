@@ -13,6 +13,8 @@ namespace OrleansGateway.Streams.Kafka;
 /// </summary>
 internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
 {
+    private static long _lastEpoch;
+
     private readonly KafkaStreamOptions _options;
     private readonly TopicPartition _partition;
     private readonly ILogger _logger;
@@ -34,8 +36,6 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
         _metrics = metrics;
         _timeProvider = timeProvider;
     }
-
-    private static long _lastEpoch;
 
     public TopicPartition Partition => _partition;
 
