@@ -1,0 +1,31 @@
+namespace OrleansGateway.Streams.Kafka;
+
+/// <summary>
+/// The record → stream contract shared by backends (producers) and the gateway (consumer); see <c>docs/kafka.md</c>.
+/// </summary>
+public static class KafkaRecordRouting
+{
+    /// <summary>Stream namespace of a client's inbound stream; the stream key is the client id.</summary>
+    public const string ClientNamespace = "ogw.client";
+
+    /// <summary>Stream namespace of a channel's inbound stream; the stream key is the channel name.</summary>
+    public const string ChannelNamespace = "ogw.channel";
+
+    /// <summary>Record header naming the target kind: <see cref="TargetClient"/> (default when absent) or <see cref="TargetChannel"/>.</summary>
+    public const string TargetHeader = "ogw-target";
+
+    /// <summary>Record header with the backend name shown to clients as <c>from</c>; defaults to the topic name.</summary>
+    public const string FromHeader = "ogw-from";
+
+    /// <summary><see cref="TargetHeader"/> value: the record key is a client id.</summary>
+    public const string TargetClient = "client";
+
+    /// <summary><see cref="TargetHeader"/> value: the record key is a channel name.</summary>
+    public const string TargetChannel = "channel";
+
+    /// <summary>Upstream record header: the id of the client that sent the <c>up</c> frame (also the record key).</summary>
+    public const string UpstreamClientHeader = "ogw-client";
+
+    /// <summary>Upstream record header: the <c>topic</c> of the client's <c>up</c> frame.</summary>
+    public const string UpstreamTopicHeader = "ogw-topic";
+}

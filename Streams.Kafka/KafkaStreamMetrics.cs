@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace OrleansGateway.Streams.Kafka;
+
+/// <summary>Counters of the Kafka stream provider, tagged with the topic. The upstream producer shares <see cref="MeterName"/>.</summary>
+internal sealed class KafkaStreamMetrics
+{
+    /// <summary>The meter of the stream provider and the upstream producer.</summary>
+    public const string MeterName = "OrleansGateway.Streams.Kafka";
+
+    private readonly Counter<long> _recordsRead;
+    private readonly Counter<long> _recordsInvalid;
+    private readonly Counter<long> _recordsGivenUp;
+    private readonly Counter<long> _commits;
+    private readonly Counter<long> _commitFailures;
+
+    public KafkaStreamMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _recordsRead = meter.CreateCounter<long>("ogw.kafka.records.read", "{record}", "Valid records read and handed to Orleans.");
+        _recordsInvalid = meter.CreateCounter<long>("ogw.kafka.records.invalid", "{record}", "Records skipped because they break the routing contract.");
+        _recordsGivenUp = meter.CreateCounter<long>("ogw.kafka.records.given_up", "{record}", "Records Orleans failed to deliver within MaxEventDeliveryTime.");
+        _commits = meter.CreateCounter<long>("ogw.kafka.commits", "{commit}", "Offset commits that succeeded.");
+        _commitFailures = meter.CreateCounter<long>("ogw.kafka.commit.failures", "{commit}", "Offset commits that failed after every attempt.");
+    }
+
+    public void RecordRead(string topic) => _recordsRead.Add(1, Tag(topic));
+
+    public void RecordInvalid(string topic) => _recordsInvalid.Add(1, Tag(topic));
+
+    public void RecordGivenUp(string topic) => _recordsGivenUp.Add(1, Tag(topic));
+
+    public void Commit(string topic) => _commits.Add(1, Tag(topic));
+
+    public void CommitFailed(string topic) => _commitFailures.Add(1, Tag(topic));
+
+    private static TagList Tag(string topic) => new() { { "topic", topic } };
+}

@@ -1,0 +1,74 @@
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace OrleansGateway.Streams.Kafka;
+
+/// <summary>Where client <c>up</c> frames go: one Kafka topic (docs/kafka.md, "Upstream"). Section <see cref="SectionName"/>.</summary>
+public sealed class KafkaUpstreamOptions : KafkaClientOptions
+{
+    public const string SectionName = "Gateway:Kafka:Upstream";
+
+    /// <summary>Default for <see cref="MessageTimeout"/>: 5 seconds.</summary>
+    public static readonly TimeSpan DefaultMessageTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default for <see cref="Linger"/>: 1 ms.</summary>
+    public static readonly TimeSpan DefaultLinger = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The topic every <c>up</c> frame is produced to. Required.</summary>
+    public string Topic { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Longest wait for Kafka's acknowledgement (librdkafka <c>message.timeout.ms</c>, and a hard bound on
+    /// <see cref="KafkaUpstreamProducer.ProduceAsync"/>). Default <see cref="DefaultMessageTimeout"/>.
+    /// </summary>
+    public TimeSpan MessageTimeout { get; set; } = DefaultMessageTimeout;
+
+    /// <summary>librdkafka <c>linger.ms</c>: how long records wait to be batched. Default <see cref="DefaultLinger"/>.</summary>
+    public TimeSpan Linger { get; set; } = DefaultLinger;
+
+    private protected override void Describe(StringBuilder text) =>
+        text.Append("Topic = ").Append(Topic).Append(", ")
+            .Append("MessageTimeout = ").Append(MessageTimeout).Append(", ")
+            .Append("Linger = ").Append(Linger).Append(", ");
+
+    /// <summary>Idempotent producer, acks from all in-sync replicas.</summary>
+    internal ProducerConfig ToProducerConfig()
+    {
+        var config = new ProducerConfig();
+        ApplyTo(config);
+        config.Acks = Acks.All;
+        config.EnableIdempotence = true;
+        config.MessageTimeoutMs = (int)MessageTimeout.TotalMilliseconds;
+        config.LingerMs = Linger.TotalMilliseconds;
+        return config;
+    }
+}
+
+/// <summary>Validates <see cref="KafkaUpstreamOptions"/>, reporting all failures at once.</summary>
+internal sealed class KafkaUpstreamOptionsValidator : IValidateOptions<KafkaUpstreamOptions>
+{
+    public ValidateOptionsResult Validate(string? name, KafkaUpstreamOptions options)
+    {
+        const string section = KafkaUpstreamOptions.SectionName;
+        var failures = new List<string>();
+        options.Validate(section, failures);
+
+        if (string.IsNullOrWhiteSpace(options.Topic))
+        {
+            failures.Add($"{section}:Topic is required.");
+        }
+
+        if (options.MessageTimeout < TimeSpan.FromMilliseconds(100) || options.MessageTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{section}:MessageTimeout must be between 100 ms and 5 minutes (was {options.MessageTimeout}).");
+        }
+
+        if (options.Linger < TimeSpan.Zero || options.Linger >= options.MessageTimeout)
+        {
+            failures.Add($"{section}:Linger must be at least 0 and below MessageTimeout (was {options.Linger}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
