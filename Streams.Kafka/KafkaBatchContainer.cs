@@ -1,13 +1,15 @@
 using Orleans.Runtime;
 using Orleans.Streams;
 
+using OrleansGateway.Grains;
+
 namespace OrleansGateway.Streams.Kafka;
 
 /// <summary>One Kafka record as Orleans carries it: the stream it belongs to, its event, and its offset token.</summary>
 [GenerateSerializer, Immutable, Alias("ogw.KafkaBatchContainer")]
 internal sealed class KafkaBatchContainer : IBatchContainer
 {
-    public KafkaBatchContainer(StreamId streamId, InboundRecord record, KafkaSequenceToken token)
+    public KafkaBatchContainer(StreamId streamId, InboundMessage record, KafkaSequenceToken token)
     {
         StreamId = streamId;
         Record = record;
@@ -18,7 +20,7 @@ internal sealed class KafkaBatchContainer : IBatchContainer
     public StreamId StreamId { get; }
 
     [Id(1)]
-    public InboundRecord Record { get; }
+    public InboundMessage Record { get; }
 
     [Id(2)]
     public KafkaSequenceToken Token { get; }
@@ -35,5 +37,5 @@ internal sealed class KafkaBatchContainer : IBatchContainer
 
     public bool ImportRequestContext() => false;
 
-    public override string ToString() => $"{StreamId} {Record.Topic}/{Record.Partition}@{Record.Offset}";
+    public override string ToString() => $"{StreamId} {Record.Source}@{Record.Position}";
 }

@@ -3,10 +3,12 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Orleans.Runtime;
 
+using OrleansGateway.Grains;
+
 namespace OrleansGateway.Streams.Kafka;
 
 /// <summary>The outcome of mapping one Kafka record: a stream and its event, or why the record is invalid.</summary>
-internal readonly record struct KafkaMappedRecord(StreamId StreamId, InboundRecord? Record, string? Error)
+internal readonly record struct KafkaMappedRecord(StreamId StreamId, InboundMessage? Record, string? Error)
 {
     public bool IsValid => Record is not null;
 
@@ -82,7 +84,7 @@ internal static class KafkaRecordMapper
         }
 
         var streamId = StreamId.Create(streamNamespace, streamKey);
-        return new KafkaMappedRecord(streamId, new InboundRecord(from, value, topic, partition, offset), null);
+        return new KafkaMappedRecord(streamId, new InboundMessage(from, value, KafkaRecordRouting.Source(topic, partition), offset), null);
     }
 
     /// <summary>True when <paramref name="utf8"/> holds exactly one JSON value (whitespace around it allowed).</summary>

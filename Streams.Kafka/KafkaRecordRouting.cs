@@ -6,10 +6,10 @@ namespace OrleansGateway.Streams.Kafka;
 public static class KafkaRecordRouting
 {
     /// <summary>Stream namespace of a client's inbound stream; the stream key is the client id.</summary>
-    public const string ClientNamespace = "ogw.client";
+    public const string ClientNamespace = OrleansGateway.Grains.InboundStreams.ClientNamespace;
 
     /// <summary>Stream namespace of a channel's inbound stream; the stream key is the channel name.</summary>
-    public const string ChannelNamespace = "ogw.channel";
+    public const string ChannelNamespace = OrleansGateway.Grains.InboundStreams.ChannelNamespace;
 
     /// <summary>Record header naming the target kind: <see cref="TargetClient"/> (default when absent) or <see cref="TargetChannel"/>.</summary>
     public const string TargetHeader = "ogw-target";
@@ -28,4 +28,7 @@ public static class KafkaRecordRouting
 
     /// <summary>Upstream record header: the <c>topic</c> of the client's <c>up</c> frame.</summary>
     public const string UpstreamTopicHeader = "ogw-topic";
+
+    /// <summary>The <see cref="OrleansGateway.Grains.InboundMessage.Source"/> of a record: <c>topic/partition</c> (grains de-duplicate redeliveries per source by offset).</summary>
+    public static string Source(string topic, int partition) => $"{topic}/{partition}";
 }

@@ -60,7 +60,16 @@ public static class GatewayOrleansExtensions
         silo.AddMemoryGrainStorage("PubSubStore");
         silo.AddMemoryStreams(UpstreamStreams.ProviderName);
 
-        var services = silo.Services;
+        silo.Services.AddGatewayGrainServices();
+        return silo;
+    }
+
+    /// <summary>
+    /// The services client and channel grains need (options, the per-silo edge lease cache, metrics), without
+    /// clustering: for silos configured elsewhere, e.g. test clusters.
+    /// </summary>
+    public static IServiceCollection AddGatewayGrainServices(this IServiceCollection services)
+    {
         services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MailboxOptions>>(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName));
         services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateOnStart();
@@ -69,7 +78,7 @@ public static class GatewayOrleansExtensions
         services.AddSingleton<EdgeLeaseCache>();
         services.AddSingleton<GrainMetrics>();
         services.AddSingleton(TimeProvider.System);
-        return silo;
+        return services;
     }
 
     /// <summary>Makes this Orleans client find the gateway silos (Redis or localhost).</summary>

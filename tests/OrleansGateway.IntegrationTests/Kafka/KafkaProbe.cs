@@ -3,12 +3,14 @@ using Orleans.Streams;
 using Orleans.Streams.Core;
 using OrleansGateway.Streams.Kafka;
 
+using OrleansGateway.Grains;
+
 namespace OrleansGateway.IntegrationTests.Kafka;
 
 /// <summary>What the probe grains received, process-wide (the test silos run in this process). Keys are unique per test.</summary>
 public static class KafkaProbe
 {
-    private static readonly ConcurrentDictionary<string, List<InboundRecord>> Received = new();
+    private static readonly ConcurrentDictionary<string, List<InboundMessage>> Received = new();
     private static readonly ConcurrentDictionary<string, int> Attempts = new();
     private static readonly ConcurrentDictionary<string, int> FailuresLeft = new();
     private static TaskCompletionSource _changed = NewSignal();
@@ -18,7 +20,7 @@ public static class KafkaProbe
 
     public static void StopFailing(string key) => FailuresLeft.TryRemove(key, out _);
 
-    public static IReadOnlyList<InboundRecord> For(string key)
+    public static IReadOnlyList<InboundMessage> For(string key)
     {
         if (!Received.TryGetValue(key, out var list))
         {
@@ -57,7 +59,7 @@ public static class KafkaProbe
         }
     }
 
-    internal static void Deliver(string key, InboundRecord record)
+    internal static void Deliver(string key, InboundMessage record)
     {
         try
         {
@@ -90,14 +92,14 @@ public interface IKafkaProbeGrain : IGrainWithStringKey
 
 /// <summary>Stands in for the gateway's ClientGrain: implicitly subscribed to <c>ogw.client</c>, records what arrives.</summary>
 [ImplicitStreamSubscription(KafkaRecordRouting.ClientNamespace)]
-public sealed class KafkaProbeGrain : Grain, IKafkaProbeGrain, IStreamSubscriptionObserver, IAsyncObserver<InboundRecord>
+public sealed class KafkaProbeGrain : Grain, IKafkaProbeGrain, IStreamSubscriptionObserver, IAsyncObserver<InboundMessage>
 {
     public Task<int> CountAsync() => Task.FromResult(KafkaProbe.For(this.GetPrimaryKeyString()).Count);
 
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
-        await handleFactory.Create<InboundRecord>().ResumeAsync(this);
+        await handleFactory.Create<InboundMessage>().ResumeAsync(this);
 
-    public Task OnNextAsync(InboundRecord item, StreamSequenceToken? token = null)
+    public Task OnNextAsync(InboundMessage item, StreamSequenceToken? token = null)
     {
         KafkaProbe.Deliver(this.GetPrimaryKeyString(), item);
         return Task.CompletedTask;

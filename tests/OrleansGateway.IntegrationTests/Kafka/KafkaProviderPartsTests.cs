@@ -3,6 +3,8 @@ using Orleans.Runtime;
 using Orleans.Streams;
 using OrleansGateway.Streams.Kafka;
 
+using OrleansGateway.Grains;
+
 namespace OrleansGateway.IntegrationTests.Kafka;
 
 /// <summary>Options, validators, the offset tracker and the queue mapper, without Kafka or Orleans.</summary>
@@ -136,10 +138,10 @@ public sealed class KafkaProviderPartsTests
     [Fact]
     public void BatchContainer_GetEvents_YieldsTheRecordWithItsOffsetToken()
     {
-        var record = new InboundRecord("billing", "{}"u8.ToArray(), "in", 1, 7);
+        var record = new InboundMessage("billing", "{}"u8.ToArray(), "in/1", 7);
         var container = new KafkaBatchContainer(StreamId.Create("ogw.client", "a"), record, new KafkaSequenceToken(7, receiverEpoch: 1));
 
-        var (item, token) = Assert.Single(container.GetEvents<InboundRecord>());
+        var (item, token) = Assert.Single(container.GetEvents<InboundMessage>());
         Assert.Same(record, item);
         Assert.Equal(7, token.SequenceNumber);
         Assert.Empty(container.GetEvents<string>());

@@ -3,6 +3,8 @@ using Confluent.Kafka;
 using Orleans.Runtime;
 using OrleansGateway.Streams.Kafka;
 
+using OrleansGateway.Grains;
+
 namespace OrleansGateway.IntegrationTests.Kafka;
 
 /// <summary>The record → stream contract (docs/kafka.md), without Kafka or Orleans.</summary>
@@ -15,7 +17,7 @@ public sealed class KafkaRecordMapperTests
 
         Assert.True(mapped.IsValid);
         Assert.Equal(StreamId.Create(KafkaRecordRouting.ClientNamespace, "alice"), mapped.StreamId);
-        Assert.Equal(new InboundRecord("billing", mapped.Record!.Data, "orders", 4, 42), mapped.Record);
+        Assert.Equal(new InboundMessage("billing", mapped.Record!.Data, "orders/4", 42), mapped.Record);
         Assert.Equal("""{"a":1}""", Encoding.UTF8.GetString(mapped.Record.Data));
     }
 

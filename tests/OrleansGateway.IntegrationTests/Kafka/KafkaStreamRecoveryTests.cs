@@ -2,6 +2,8 @@ using System.Text;
 using Confluent.Kafka;
 using OrleansGateway.IntegrationTests.Fixtures;
 
+using OrleansGateway.Grains;
+
 namespace OrleansGateway.IntegrationTests.Kafka;
 
 /// <summary>At-least-once across restarts, silo loss and give-ups: every test runs its own Orleans cluster(s).</summary>
@@ -38,7 +40,7 @@ public sealed class KafkaStreamRecoveryTests : IClassFixture<MockKafkaCluster>
         await using var second = await KafkaTestKit.StartClusterAsync(_kafka.BootstrapServers, topic, group);
 
         await KafkaProbe.WaitUntilAsync(() => KafkaProbe.For(blocked).Count >= 4, KafkaTestKit.Timeout, "the blocked key's records after the restart");
-        Assert.Equal(blockedRecords.Select(p => p.Offset.Value), KafkaProbe.For(blocked).Select(r => r.Offset).Distinct());
+        Assert.Equal(blockedRecords.Select(p => p.Offset.Value), KafkaProbe.For(blocked).Select(r => r.Offset()).Distinct());
         AssertAllArrived(produced, [blocked, .. others]);
     }
 
@@ -62,7 +64,7 @@ public sealed class KafkaStreamRecoveryTests : IClassFixture<MockKafkaCluster>
         var after = await ProduceAsync(topic, [blocked, .. clients], perKey: 2);
 
         await KafkaProbe.WaitUntilAsync(
-            () => KafkaProbe.For(blocked).Count >= 4 && clients.All(c => KafkaProbe.For(c).Select(r => r.Offset).Distinct().Count() >= 4),
+            () => KafkaProbe.For(blocked).Count >= 4 && clients.All(c => KafkaProbe.For(c).Select(r => r.Offset()).Distinct().Count() >= 4),
             KafkaTestKit.Timeout,
             "every record after the silo stopped");
         AssertAllArrived([.. before, .. after], [blocked, .. clients]);
@@ -119,7 +121,7 @@ public sealed class KafkaStreamRecoveryTests : IClassFixture<MockKafkaCluster>
     /// <summary>At-least-once: every produced record reached its key's grain at least once.</summary>
     private static void AssertAllArrived(IEnumerable<DeliveryResult<string, byte[]>> produced, IEnumerable<string> keys)
     {
-        var arrived = keys.SelectMany(KafkaProbe.For).Select(r => (r.Partition, r.Offset, Encoding.UTF8.GetString(r.Data))).ToHashSet();
+        var arrived = keys.SelectMany(KafkaProbe.For).Select(r => (r.Partition(), r.Offset(), Encoding.UTF8.GetString(r.Data))).ToHashSet();
         Assert.All(produced, p => Assert.Contains((p.Partition.Value, p.Offset.Value, Encoding.UTF8.GetString(p.Message.Value)), arrived));
     }
 }

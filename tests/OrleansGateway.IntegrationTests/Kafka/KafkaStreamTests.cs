@@ -6,6 +6,8 @@ using Orleans.TestingHost;
 using OrleansGateway.IntegrationTests.Fixtures;
 using OrleansGateway.Streams.Kafka;
 
+using OrleansGateway.Grains;
+
 namespace OrleansGateway.IntegrationTests.Kafka;
 
 /// <summary>One mock Kafka cluster, one 6-partition topic and one 2-silo Orleans cluster for the whole class.</summary>
@@ -56,9 +58,9 @@ public sealed class KafkaStreamTests : IClassFixture<KafkaStreamFixture>
         var record = KafkaProbe.For(client).Single();
         Assert.Equal("billing", record.From);
         Assert.Equal("""{"text":"hi"}""", Encoding.UTF8.GetString(record.Data));
-        Assert.Equal(_fixture.Topic, record.Topic);
-        Assert.Equal(produced.Partition.Value, record.Partition);
-        Assert.Equal(produced.Offset.Value, record.Offset);
+        Assert.Equal(_fixture.Topic, record.Topic());
+        Assert.Equal(produced.Partition.Value, record.Partition());
+        Assert.Equal(produced.Offset.Value, record.Offset());
         Assert.Equal(1, await _fixture.Cluster.Client.GetGrain<IKafkaProbeGrain>(client).CountAsync());
     }
 
@@ -97,7 +99,7 @@ public sealed class KafkaStreamTests : IClassFixture<KafkaStreamFixture>
         {
             var data = KafkaProbe.For(client).Select(r => Encoding.UTF8.GetString(r.Data)).ToList();
             Assert.Equal(Enumerable.Range(0, perKey).Select(i => $$"""{"i":{{i}}}"""), data);
-            Assert.Single(KafkaProbe.For(client).Select(r => r.Partition).Distinct());
+            Assert.Single(KafkaProbe.For(client).Select(r => r.Partition()).Distinct());
         }
     }
 
@@ -112,7 +114,7 @@ public sealed class KafkaStreamTests : IClassFixture<KafkaStreamFixture>
 
         await KafkaProbe.WaitUntilAsync(() => clients.All(c => KafkaProbe.For(c).Count >= perKey), KafkaTestKit.Timeout, "every record");
 
-        var arrived = clients.SelectMany(KafkaProbe.For).Select(r => (r.Partition, r.Offset)).ToHashSet();
+        var arrived = clients.SelectMany(KafkaProbe.For).Select(r => (r.Partition(), r.Offset())).ToHashSet();
         Assert.All(produced, p => Assert.Contains((p.Partition.Value, p.Offset.Value), arrived));
         Assert.True(produced.Select(p => p.Partition.Value).Distinct().Count() >= 3, "the keys should spread over several partitions");
 
@@ -120,7 +122,7 @@ public sealed class KafkaStreamTests : IClassFixture<KafkaStreamFixture>
         var mapper = new KafkaStreamQueueMapper(KafkaTestKit.ProviderName, [(_fixture.Topic, KafkaStreamFixture.Partitions)]);
         Assert.All(clients, c =>
             Assert.Equal(
-                mapper.GetQueue(_fixture.Topic, KafkaProbe.For(c)[0].Partition),
+                mapper.GetQueue(_fixture.Topic, KafkaProbe.For(c)[0].Partition()),
                 mapper.GetQueueForStream(StreamId.Create(KafkaRecordRouting.ClientNamespace, c))));
     }
 
@@ -137,7 +139,7 @@ public sealed class KafkaStreamTests : IClassFixture<KafkaStreamFixture>
 
         await KafkaProbe.WaitUntilAsync(() => KafkaProbe.For(client).Count == 2, KafkaTestKit.Timeout, "both valid records");
         Assert.Equal(["""{"n":1}""", """{"n":3}"""], KafkaProbe.For(client).Select(r => Encoding.UTF8.GetString(r.Data)));
-        Assert.DoesNotContain(KafkaProbe.For(client), r => r.Offset == invalid.Offset.Value);
+        Assert.DoesNotContain(KafkaProbe.For(client), r => r.Offset() == invalid.Offset.Value);
         Assert.Equal(1, invalidCount.Total);
 
         await KafkaTestKit.EventuallyAsync(

@@ -5,6 +5,7 @@ using Orleans.Hosting;
 using Orleans.Runtime.Providers;
 using Orleans.Streams;
 using Orleans.TestingHost;
+using OrleansGateway.Grains.Hosting;
 using OrleansGateway.Streams.Kafka;
 
 namespace OrleansGateway.IntegrationTests.Kafka;
@@ -31,6 +32,8 @@ internal static class KafkaTestKit
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
+            // The gateway's ClientGrain/ChannelGrain subscribe to the same namespaces implicitly: give them their services.
+            silo.Services.AddGatewayGrainServices();
             if (!implicitOnly)
             {
                 silo.AddMemoryGrainStorage("PubSubStore");
