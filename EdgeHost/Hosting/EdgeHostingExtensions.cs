@@ -8,6 +8,7 @@ using OrleansGateway.EdgeHost.Draining;
 using OrleansGateway.EdgeHost.Sessions;
 using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains.Hosting;
+using OrleansGateway.Streams.Kafka;
 
 namespace OrleansGateway.EdgeHost.Hosting;
 
@@ -49,7 +50,16 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<EdgeObserver>();
         services.AddSingleton<FrameDispatcher>();
         services.AddSingleton<ChannelSubscriptions>();
-        services.AddSingleton<IUpstreamPublisher, OrleansStreamUpstreamPublisher>();
+        if (string.IsNullOrWhiteSpace(configuration[$"{KafkaUpstreamOptions.SectionName}:{nameof(KafkaUpstreamOptions.BootstrapServers)}"]))
+        {
+            services.AddSingleton<IUpstreamPublisher, OrleansStreamUpstreamPublisher>();
+        }
+        else
+        {
+            services.AddKafkaUpstreamProducer();
+            services.AddSingleton<IUpstreamPublisher, KafkaUpstreamPublisher>();
+        }
+
         services.AddSingleton<DrainState>();
         services.AddSingleton<IDrainableSessions>(sp => sp.GetRequiredService<SessionRegistry>());
         services.AddSingleton<EdgeDrainer>();

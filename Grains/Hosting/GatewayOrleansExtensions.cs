@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Streams.Kafka;
 using StackExchange.Redis;
 
 namespace OrleansGateway.Grains.Hosting;
@@ -13,6 +14,9 @@ namespace OrleansGateway.Grains.Hosting;
 /// <summary>Orleans configuration shared by the silo host, the embedded dev host, edges and tests.</summary>
 public static class GatewayOrleansExtensions
 {
+    /// <summary>Name of the Kafka stream provider on silos (when <c>Gateway:Kafka:Streams</c> is configured).</summary>
+    public const string KafkaProviderName = "kafka";
+
     /// <summary>Reads <see cref="GatewayClusterOptions"/> from configuration (for use before the host is built).</summary>
     public static GatewayClusterOptions GetGatewayClusterOptions(this IConfiguration configuration)
     {
@@ -56,9 +60,22 @@ public static class GatewayOrleansExtensions
         // survivors and loses their memory state (notes/orleans.md §3).
         silo.AddDistributedGrainDirectory();
 
-        // Embedded default for backend traffic (Kafka replaces it when configured): memory streams.
+        // Backends reach clients and channels through streams the grains subscribe to implicitly: memory streams
+        // always (the embedded default, and .NET backends may publish there), Kafka when configured.
         silo.AddMemoryGrainStorage("PubSubStore");
         silo.AddMemoryStreams(UpstreamStreams.ProviderName);
+        if (!string.IsNullOrWhiteSpace(configuration[$"{KafkaStreamOptions.SectionName}:{nameof(KafkaStreamOptions.BootstrapServers)}"]))
+        {
+            silo.AddKafkaStreams(
+                KafkaProviderName,
+                _ => { },
+                stream =>
+                {
+                    stream.ConfigureKafka(options => options.BindConfiguration(KafkaStreamOptions.SectionName));
+                    // The pulling agent's poll period is the floor of Kafka → client latency (Orleans' default: 100 ms).
+                    stream.ConfigurePullingAgent(o => o.Configure(a => a.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
+                });
+        }
 
         silo.Services.AddGatewayGrainServices();
         return silo;

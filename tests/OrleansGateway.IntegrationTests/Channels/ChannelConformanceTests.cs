@@ -1,4 +1,6 @@
 using System.Text;
+using Confluent.Kafka;
+using OrleansGateway.IntegrationTests.Kafka;
 using Orleans.Runtime;
 using Orleans.Streams;
 using OrleansGateway.Grains;
@@ -321,4 +323,64 @@ public sealed class MemoryStreamChannelTests(GatewayCluster cluster) : ChannelCo
 
     private IAsyncStream<InboundMessage> Stream(string ns, string key) =>
         Cluster.Backend.GetStreamProvider(UpstreamStreams.ProviderName).GetStream<InboundMessage>(StreamId.Create(ns, key));
+}
+
+/// <summary>Kafka as the broker: backends produce records (docs/kafka.md) and consume the upstream topic.</summary>
+public sealed class KafkaChannelTests(KafkaGatewayCluster cluster) : ChannelConformanceTests(cluster), IClassFixture<KafkaGatewayCluster>
+{
+    protected override Task PublishFromBackendAsync(string channel, string from, string dataJson) =>
+        cluster.Producer.ProduceAsync(cluster.InboundTopic, KafkaTestKit.Record(channel, dataJson, target: "channel", from: from));
+
+    protected override Task SendFromBackendAsync(string clientId, string from, string dataJson) =>
+        cluster.Producer.ProduceAsync(cluster.InboundTopic, KafkaTestKit.Record(clientId, dataJson, target: "client", from: from));
+
+    protected override Task<Func<IReadOnlyList<UpstreamMessage>>> ListenUpstreamAsync(string topic)
+    {
+        var received = new List<UpstreamMessage>();
+        var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = cluster.Kafka.BootstrapServers,
+            GroupId = $"reader-{Guid.NewGuid():N}",
+            EnableAutoCommit = false,
+            FetchWaitMaxMs = 5,
+        }).Build();
+        consumer.Assign(Enumerable.Range(0, 3).Select(p => new TopicPartitionOffset(cluster.UpstreamTopic, p, Offset.Beginning)));
+        _ = Task.Run(() =>
+        {
+            using (consumer)
+            {
+                var until = DateTime.UtcNow.AddSeconds(60);
+                while (DateTime.UtcNow < until)
+                {
+                    var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                    if (result is null)
+                    {
+                        continue;
+                    }
+
+                    var headers = result.Message.Headers;
+                    var frameTopic = Encoding.UTF8.GetString(headers.GetLastBytes("ogw-topic"));
+                    if (frameTopic != topic)
+                    {
+                        continue;
+                    }
+
+                    // The key and the ogw-client header must both be the client id: a mismatch fails the test's assertions.
+                    var headerClient = Encoding.UTF8.GetString(headers.GetLastBytes("ogw-client"));
+                    var clientId = headerClient == result.Message.Key ? headerClient : $"key {result.Message.Key} != header {headerClient}";
+                    lock (received)
+                    {
+                        received.Add(new UpstreamMessage(clientId, frameTopic, result.Message.Value));
+                    }
+                }
+            }
+        });
+        return Task.FromResult<Func<IReadOnlyList<UpstreamMessage>>>(() =>
+        {
+            lock (received)
+            {
+                return [.. received];
+            }
+        });
+    }
 }

@@ -25,21 +25,13 @@ internal static class ConfigurationKeys
     };
 
     /// <summary>Assemblies searched for other options types: any type with a <c>const string SectionName</c>.</summary>
-    private static readonly Assembly[] OptionsAssemblies = [typeof(EdgeOptions).Assembly, typeof(GatewayClusterOptions).Assembly];
-
-    /// <summary>
-    /// TODO: sections whose options types are not in this branch yet; properties (array indices removed) allowed
-    /// without reflection. Gateway:Drain = DrainOptions (EdgeHost/Configuration/DrainOptions.cs), Gateway:Silo =
-    /// the silo's HostOptions.ShutdownTimeout, Gateway:Kafka = the Kafka producer/stream options. A type found in
-    /// <see cref="OptionsAssemblies"/> with the same SectionName takes precedence over this list; switch each
-    /// section to <see cref="KnownSections"/> when its type lands, then delete its entry here.
-    /// </summary>
-    private static readonly Dictionary<string, string[]> PendingSections = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["Gateway:Drain"] = ["BatchSize", "BatchInterval", "Deadline"],
-        ["Gateway:Silo"] = ["ShutdownTimeout"],
-        ["Gateway:Kafka"] = ["BootstrapServers", "Topics", "UpstreamTopic"],
-    };
+    private static readonly Assembly[] OptionsAssemblies =
+    [
+        typeof(EdgeOptions).Assembly,
+        typeof(GatewayClusterOptions).Assembly,
+        typeof(OrleansGateway.Silo.Hosting.SiloOptions).Assembly,
+        typeof(OrleansGateway.Streams.Kafka.KafkaStreamOptions).Assembly,
+    ];
 
     /// <summary>Single keys outside any options type.</summary>
     private static readonly HashSet<string> StandaloneKeys = new(StringComparer.OrdinalIgnoreCase)
@@ -68,14 +60,6 @@ internal static class ConfigurationKeys
             {
                 var failures = types.Select(t => Resolve(t, path)).ToList();
                 return failures.Contains(null) ? null : $"{key}: {string.Join("; ", failures)}";
-            }
-
-            if (PendingSections.TryGetValue(section, out var allowed))
-            {
-                var property = string.Join(':', path.Where(s => !IsIndex(s)));
-                return allowed.Contains(property, StringComparer.OrdinalIgnoreCase)
-                    ? null
-                    : $"{key}: '{property}' is not in the allow-list for {section} ({string.Join(", ", allowed)}).";
             }
         }
 

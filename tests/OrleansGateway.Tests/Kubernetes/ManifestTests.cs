@@ -159,7 +159,10 @@ public sealed class ManifestTests
     [InlineData("Gateway:Auth:Keys:1:PublicKeyPem")]
     [InlineData("gateway:mailbox:maxage")]
     [InlineData("Gateway:Drain:Deadline")]
-    [InlineData("Gateway:Kafka:Topics:0")]
+    [InlineData("Gateway:Kafka:Streams:Topics:0")]
+    [InlineData("Gateway:Kafka:Upstream:Topic")]
+    [InlineData("Gateway:Drain:AdminToken")]
+    [InlineData("Gateway:Silo:ShutdownTimeout")]
     [InlineData("Gateway:EmbeddedSilo")]
     public void ConfigurationKeys_BindableKey_IsAccepted(string key)
     {
@@ -176,6 +179,7 @@ public sealed class ManifestTests
     [InlineData("Gateway:Cluster")]
     [InlineData("Gateway:Nope:Value")]
     [InlineData("Gateway:Drain:Dedline")]
+    [InlineData("Gateway:Kafka:Topics:0")]
     [InlineData("Gateway_Cluster:Redis")]
     public void ConfigurationKeys_UnknownOrUnbindableKey_IsRejected(string key)
     {
