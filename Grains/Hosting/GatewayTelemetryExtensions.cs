@@ -11,10 +11,13 @@ public static class GatewayTelemetryExtensions
     /// <summary>Orleans' own meter (messaging, grains, membership).</summary>
     public const string OrleansMeterName = "Microsoft.Orleans";
 
+    /// <summary>The Kafka stream provider and upstream producer (Streams.Kafka).</summary>
+    public const string KafkaMeterName = "OrleansGateway.Streams.Kafka";
+
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder, params string[] meters)
     {
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter([GrainMetrics.MeterName, OrleansMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", .. meters])
+            .AddMeter([GrainMetrics.MeterName, OrleansMeterName, KafkaMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", .. meters])
             .AddPrometheusExporter());
         return builder;
     }
