@@ -33,6 +33,9 @@ internal static class EdgeHostingExtensions
         var services = builder.Services;
         services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
+        services.AddSingleton<EdgeAdmission>();
         services.AddOptions<DrainOptions>().BindConfiguration(DrainOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DrainOptions>, DrainOptionsValidator>();
         var drain = configuration.GetSection(DrainOptions.SectionName).Get<DrainOptions>() ?? new();
@@ -71,6 +74,7 @@ internal static class EdgeHostingExtensions
             sp.GetRequiredService<EdgeMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<AuthOptions>>().Value.ClockSkew,
+            sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
             sp.GetRequiredService<ILogger<ClientSession>>()));
 
         // Registered after UseOrleans*: hosted services stop in reverse order, so the drain runs first (lease and
