@@ -95,3 +95,15 @@ public class RedisGatewayCluster : GatewayCluster
 
 /// <summary>Three silos and two edges on Redis membership, for rolling restarts (no silo is special).</summary>
 public sealed class ThreeSiloRedisCluster() : RedisGatewayCluster(silos: 3);
+
+/// <summary>Redis clustering and durable (Redis) mailboxes: a silo crash loses no acknowledged message.</summary>
+public sealed class DurableRedisCluster() : RedisGatewayCluster(silos: 2)
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> CommonConfiguration() =>
+        [.. base.CommonConfiguration(), new("Gateway:Mailbox:Durability", "Redis")];
+
+    /// <summary>Settings for a silo process joining this cluster.</summary>
+    public Dictionary<string, string?> SiloSettings() => CommonConfiguration()
+        .Concat([new("Gateway:Mailbox:MaxMessages", RetainedMessages.ToString())])
+        .ToDictionary(kv => kv.Key, kv => kv.Value);
+}
