@@ -28,6 +28,9 @@ internal sealed partial class JwtAuthenticator
             ValidIssuer = _options.Issuer,
             ValidAudience = _options.Audience,
             IssuerSigningKeys = keys,
+            // A kid must name a configured key (never "try every key"); tokens without kid may use any of them.
+            TryAllIssuerSigningKeys = false,
+            IssuerSigningKeyResolver = (_, _, kid, _) => string.IsNullOrEmpty(kid) ? keys : keys.Where(k => k.KeyId == kid),
             // Only algorithms of configured keys: a token cannot pick its own (alg:none, HS256 signed with an RSA public key).
             ValidAlgorithms = _options.Keys.Select(k => k.Algorithm).Distinct().ToArray(),
             RequireExpirationTime = true,
