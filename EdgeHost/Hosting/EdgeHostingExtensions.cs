@@ -21,6 +21,12 @@ internal static class EdgeHostingExtensions
     public static WebApplicationBuilder AddGatewayEdge(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
+        if (configuration[$"{AuthOptions.SectionName}:{nameof(AuthOptions.KeysFile)}"] is { Length: > 0 } keysFile)
+        {
+            // Added last so it wins; reloaded on change for key rotation without a restart.
+            builder.Configuration.AddJsonFile(keysFile, optional: false, reloadOnChange: true);
+        }
+
         if (configuration.GetValue<bool>(EmbeddedSiloKey))
         {
             builder.UseOrleans(silo => silo.AddGatewaySilo(configuration));
