@@ -15,7 +15,7 @@ namespace OrleansGateway.EdgeHost.Sessions;
 /// the socket from the bounded outbox, and the per-session mailbox cursor that makes delivery gap-free
 /// across the resume seam (welcome, replay, then live, de-duplicated and in seq order).
 /// </summary>
-internal sealed partial class ClientSession : IDrainableSession
+internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
 {
     private const int InitialReceiveBufferSize = 4 * 1024;
 
@@ -70,7 +70,7 @@ internal sealed partial class ClientSession : IDrainableSession
     public int MaxSubscriptions => _services.Limits.MaxSubscriptionsPerSession;
 
     /// <summary>The lock under which cursors and close state change.</summary>
-    internal object Gate => _gate;
+    public object Gate => _gate;
 
     /// <summary>Runs the session to its end. Never throws for a client's misbehaviour or a dropped connection.</summary>
     public async Task RunAsync(long? lastSeq, CancellationToken requestAborted)
@@ -281,10 +281,10 @@ internal sealed partial class ClientSession : IDrainableSession
     }
 
     /// <summary>Messages held while a gap is repaired outgrew the outbox: the session is a slow consumer.</summary>
-    internal void OverflowHeld() => RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
+    public void OverflowHeld() => RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
 
     /// <summary>A delivery gap could not be repaired: end the session so the client resumes.</summary>
-    internal void RepairFailed(Exception? exception)
+    public void RepairFailed(Exception? exception)
     {
         Log.GapUnrecoverable(_services.Logger, exception, ClientId);
         RequestClose(Protocol.CloseReason.TryAgainLater);
