@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 using Orleans.Streams.Core;
@@ -98,14 +99,20 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && OtherSilosActive())
         {
             // A graceful silo stop does not migrate by itself (notes/orleans.md §3): ask for it; subclasses carry
-            // their state through IGrainMigrationParticipant.
+            // their state through IGrainMigrationParticipant. (The last silo has nowhere to go: it just stops.)
             this.MigrateOnIdle();
         }
 
         return Task.CompletedTask;
+    }
+
+    private bool OtherSilosActive()
+    {
+        var oracle = ServiceProvider.GetRequiredService<ISiloStatusOracle>();
+        return oracle.GetApproximateSiloStatuses(onlyActive: true).Keys.Any(silo => !silo.Equals(oracle.SiloAddress));
     }
 
     /// <summary>Attaches the implicit subscription to the inbound backend stream of this grain's key.</summary>
