@@ -59,6 +59,8 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<EdgeObserver>();
         services.AddSingleton<FrameDispatcher>();
         services.AddSingleton<ChannelSubscriptions>();
+        services.AddSingleton<ClusterConnectivity>();
+        services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectivity>());
         if (string.IsNullOrWhiteSpace(configuration[$"{KafkaUpstreamOptions.SectionName}:{nameof(KafkaUpstreamOptions.BootstrapServers)}"]))
         {
             services.AddSingleton<IUpstreamPublisher, OrleansStreamUpstreamPublisher>();

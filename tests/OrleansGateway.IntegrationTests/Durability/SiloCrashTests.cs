@@ -44,7 +44,16 @@ public sealed class SiloCrashTests(DurableRedisCluster cluster, ITestOutputHelpe
             TestClient? client = null;
             await GatewayClusterExtensions.EventuallyAsync(async () =>
             {
-                var attempt = await TestClient.ConnectAsync(cluster.Edges[r % 2], cluster.Tokens.Hs256($"r{r}-{run}"), lastSeq: 0);
+                TestClient attempt;
+                try
+                {
+                    attempt = await TestClient.ConnectAsync(cluster.Edges[r % 2], cluster.Tokens.Hs256($"r{r}-{run}"), lastSeq: 0);
+                }
+                catch (System.Net.WebSockets.WebSocketException)
+                {
+                    return false; // refused (e.g. 503) while the cluster recovers: a client would retry too
+                }
+
                 try
                 {
                     await attempt.WaitForFrameAsync("welcome", TimeSpan.FromSeconds(10));
