@@ -81,6 +81,7 @@ internal sealed partial class EdgeDrainer(
                 var pastDeadline = time.GetUtcNow() >= deadline;
                 foreach (var session in pastDeadline ? sessions.Snapshot().Where(s => !s.IsClosing).ToList() : batch)
                 {
+                    // A session that ended meanwhile ignores this; nothing here may stop the drain of the others.
                     session.RequestClose(CloseReason.Draining, Jitter(settings.MaxReconnectDelay));
                     told++;
                 }

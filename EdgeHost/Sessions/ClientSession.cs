@@ -36,7 +36,10 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     // Closing, guarded by _gate.
     private CloseReason? _close;
     private byte[]? _finalBye;
+    private byte[]? _pendingBye;
     private volatile bool _abandonQueued;
+    private bool _dispatching;
+    private bool _ended;
 
     public ClientSession(long sessionId, ClientIdentity identity, WebSocket socket, EdgeOptions options, SessionServices services)
     {
@@ -121,7 +124,14 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
             _expiry?.Dispose();
             _socket.Abort();
             _socket.Dispose();
-            _sendTimeout.Dispose();
+            lock (_gate)
+            {
+                // From here RequestClose (a drain, a backend disconnect) is a no-op: nothing touches the disposed CTS.
+                _close ??= Protocol.CloseReason.Normal;
+                _ended = true;
+                _sendTimeout.Dispose();
+            }
+
             _services.Metrics.SessionClosed(_close ?? Protocol.CloseReason.Normal);
             await _services.Dispatcher.LeaveAllAsync(this);
             if (attached)
@@ -196,21 +206,38 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
         {
             if (_close is not null)
             {
-                return;
+                return; // already closing, or the session has ended
             }
 
             _close = reason;
             var bye = reason.ByeCode is { } code ? JsonFrameCodec.Bye(code, reconnectMs) : null;
-            if (abandonQueued || (bye is not null && !_outbox.TryWrite(bye)))
+            if (!abandonQueued && _dispatching)
             {
-                // A full outbox cannot take the bye: skip what is queued; the client resumes with last_seq.
-                _abandonQueued = true;
-                _finalBye = bye;
+                // A frame is being handled: its ok/err must reach the client before the bye, or a drain would leave
+                // the client unsure whether an accepted message was accepted. The receive loop finishes the close.
+                _pendingBye = bye;
+                return;
             }
+
+            FinishClose(bye, abandonQueued);
+        }
+    }
+
+    /// <summary>Queues the bye (or skips what is queued) and lets the send loop close. Under <see cref="_gate"/>.</summary>
+    private void FinishClose(byte[]? bye, bool abandonQueued)
+    {
+        if (abandonQueued || (bye is not null && !_outbox.TryWrite(bye)))
+        {
+            // A full outbox cannot take the bye: skip what is queued; the client resumes with last_seq.
+            _abandonQueued = true;
+            _finalBye = bye;
         }
 
         _outbox.Complete();
-        _sendTimeout.CancelAfter(_options.CloseTimeout);
+        if (!_ended)
+        {
+            _sendTimeout.CancelAfter(_options.CloseTimeout);
+        }
     }
 
     /// <summary>New mailbox messages pushed to this edge; <paramref name="frames"/> holds each already encoded (once per edge).</summary>
@@ -366,7 +393,31 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
                     else if (JsonFrameCodec.TryParse(buffer.AsSpan(0, length), out var frame, out var error))
                     {
                         _rateLimitedInARow = 0;
-                        await _services.Dispatcher.DispatchAsync(this, frame!);
+                        lock (_gate)
+                        {
+                            if (_close is not null)
+                            {
+                                return; // closing: a frame not handled is never acknowledged, so nothing is lost
+                            }
+
+                            _dispatching = true;
+                        }
+
+                        try
+                        {
+                            await _services.Dispatcher.DispatchAsync(this, frame!);
+                        }
+                        finally
+                        {
+                            lock (_gate)
+                            {
+                                _dispatching = false;
+                                if (_close is not null && !_outbox.Reader.Completion.IsCompleted)
+                                {
+                                    FinishClose(_pendingBye, abandonQueued: false); // the reply went first
+                                }
+                            }
+                        }
                     }
                     else
                     {
