@@ -28,6 +28,7 @@ fi
 
 npm ci --no-audit --no-fund
 npm run build
+npm run typecheck
 
 # The demo page serves the committed copy of the SDK build: it must be the build of the committed sources.
 if git -C "$root" rev-parse --git-dir >/dev/null 2>&1 && ! git -C "$root" diff --quiet -- EdgeHost/wwwroot/sdk; then

@@ -293,8 +293,8 @@ export class GatewayClient {
     this.token = token;
     const connectTimeoutMs = this.options.connectTimeoutMs ?? 10_000;
     this.connTimer(conn, () => this.lost(conn, 'connect timeout'), connectTimeoutMs);
-    ws.onmessage = event => this.receive(conn, event.data);
-    ws.onclose = event => this.lost(conn, `close ${event.code}${event.reason ? ` ${event.reason}` : ''}`);
+    ws.onmessage = (event: { data: unknown }) => this.receive(conn, event.data);
+    ws.onclose = (event: { code: number; reason?: string }) => this.lost(conn, `close ${event.code}${event.reason ? ` ${event.reason}` : ''}`);
     ws.onerror = () => {
       // Always followed by close; the close carries the reason.
     };
