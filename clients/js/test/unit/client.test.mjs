@@ -1,7 +1,7 @@
 // The SDK against a scripted in-memory server: cases a real gateway rarely produces on demand (duplicate
 // deliveries, a server without the auth extension, bye replaced) and exact checks of what the client sends.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { backoffDelay, connect, GatewayError, tokenExpiryMs } from '../../dist/index.js';
 import { nextEvent, waitFor } from '../helpers/gateway.mjs';
 
@@ -55,6 +55,10 @@ function fakeJwt(payload) {
   return `${enc({ alg: 'HS256' })}.${enc(payload)}.sig`;
 }
 
+const created = [];
+// A failed assertion must not leave a client reconnecting forever (it would keep the test process alive).
+afterEach(() => created.splice(0).forEach(c => c.close()));
+
 function client(server, options = {}) {
   const c = connect({
     url: 'ws://edge-1.test/ws',
@@ -63,6 +67,7 @@ function client(server, options = {}) {
     backoff: { initialMs: 1, maxMs: 5 },
     ...options,
   });
+  created.push(c);
   const messages = [];
   c.onMessage(m => messages.push(m));
   return { c, messages };
