@@ -8,8 +8,12 @@ namespace OrleansGateway.Grains;
 public interface IEdgeGrain : IGrainWithStringKey
 {
     /// <summary>Renews the lease for <paramref name="ttl"/> from now and records the edge's current observer.</summary>
+    /// <returns>
+    /// False when the previous lease had already expired: grains may have dropped this edge's sessions meanwhile,
+    /// so the edge must make its clients resume.
+    /// </returns>
     [Alias("Renew")]
-    Task RenewLeaseAsync(IEdgeObserver observer, TimeSpan ttl);
+    Task<bool> RenewLeaseAsync(IEdgeObserver observer, TimeSpan ttl);
 
     /// <summary>Ends the lease now (graceful edge shutdown).</summary>
     [Alias("Release")]

@@ -19,8 +19,8 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
     private readonly TimeProvider _time;
     private Mailbox _history;
 
-    public ChannelGrain(IOptions<ChannelOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, ILogger<ChannelGrain> logger)
-        : base(options.Value, leases, metrics, logger)
+    public ChannelGrain(IOptions<ChannelOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, ILogger<ChannelGrain> logger)
+        : base(options.Value, leases, metrics, stores, logger)
     {
         _options = options.Value;
         _time = time;
@@ -33,8 +33,7 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
 
     public async Task<long> PublishAsync(string from, byte[] data)
     {
-        var publication = _history.Append(from, data);
-        Metrics.Accepted(Kind);
+        var publication = await AppendAsync(_history, from, data);
         if (Edges.EdgeCount > 0)
         {
             await Edges.PushAsync(static (edge, batch) => edge.PublishAsync(batch), new ChannelBatch(Channel, [publication]), Channel);
@@ -72,6 +71,9 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
     }
 
     protected override Task AcceptInboundAsync(InboundMessage message) => PublishAsync(message.From, message.Data);
+
+    protected override void Restore(MailboxSnapshot snapshot) =>
+        _history = new Mailbox(_options.MaxMessages, _options.MaxAge, _time, snapshot);
 
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {

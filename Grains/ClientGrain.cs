@@ -19,8 +19,8 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     private readonly TimeProvider _time;
     private Mailbox _mailbox;
 
-    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, ILogger<ClientGrain> logger)
-        : base(options.Value, leases, metrics, logger)
+    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, ILogger<ClientGrain> logger)
+        : base(options.Value, leases, metrics, stores, logger)
     {
         _options = options.Value;
         _time = time;
@@ -51,8 +51,7 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
 
     public async Task<long> SendAsync(string from, byte[] data)
     {
-        var message = _mailbox.Append(from, data);
-        Metrics.Accepted(Kind);
+        var message = await AppendAsync(_mailbox, from, data);
         if (Edges.EdgeCount > 0)
         {
             await Edges.PushAsync(static (edge, batch) => edge.DeliverAsync(batch), new MailboxBatch(ClientId, [message]), ClientId);
@@ -86,6 +85,9 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     }
 
     protected override Task AcceptInboundAsync(InboundMessage message) => SendAsync(message.From, message.Data);
+
+    protected override void Restore(MailboxSnapshot snapshot) =>
+        _mailbox = new Mailbox(_options.MaxMessages, _options.MaxAge, _time, snapshot);
 
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {

@@ -17,6 +17,7 @@ internal sealed partial class EdgeLeaseService(
     LocalEdge lease,
     SessionRegistry registry,
     ChannelSubscriptions channels,
+    ClusterConnectivity connectivity,
     IOptions<EdgeLeaseOptions> options,
     TimeProvider time,
     ILogger<EdgeLeaseService> logger) : BackgroundService
@@ -35,10 +36,10 @@ internal sealed partial class EdgeLeaseService(
             var now = time.GetUtcNow();
             try
             {
-                await edge.RenewLeaseAsync(_reference, ttl).WaitAsync(ttl, time, stoppingToken);
-                if (lastRenewed is { } last && time.GetUtcNow() - last > ttl)
+                var continuous = await edge.RenewLeaseAsync(_reference, ttl).WaitAsync(ttl, time, stoppingToken);
+                if (!continuous && lastRenewed is not null)
                 {
-                    // The lease lapsed in between: grains may have dropped our sessions. Make them resume.
+                    // The lease expired in between and grains may have dropped our sessions: make them resume.
                     Log.LeaseLapsed(logger, lease.EdgeId);
                     CloseAllSessions();
                 }
@@ -52,8 +53,10 @@ internal sealed partial class EdgeLeaseService(
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 Log.RenewFailed(logger, ex, lease.EdgeId);
-                if (lastRenewed is null || time.GetUtcNow() - lastRenewed > ttl)
+                if (lastRenewed is null || connectivity.DisconnectedFor > ttl)
                 {
+                    // Cut off from every silo for longer than a lease: stop accepting, and tell clients to go
+                    // elsewhere rather than black-holing them.
                     lease.SetHeld(false);
                     CloseAllSessions();
                 }

@@ -21,6 +21,13 @@ internal sealed class AuthOptions
     /// <summary>Tolerated clock difference for <c>exp</c>/<c>nbf</c>.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Optional JSON file holding (part of) this section, e.g. <c>{"Gateway":{"Auth":{"Keys":[…]}}}</c>, reloaded when it
+    /// changes: keys rotate without a restart (mount a Kubernetes Secret there; set
+    /// <c>DOTNET_USE_POLLING_FILE_WATCHER=true</c> for Secret volumes, whose updates are symlink swaps).
+    /// </summary>
+    public string? KeysFile { get; set; }
+
     /// <summary>Tokens longer than this are refused without parsing.</summary>
     public int MaxTokenLength { get; set; } = 8 * 1024;
 

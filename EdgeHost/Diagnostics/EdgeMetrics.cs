@@ -19,6 +19,7 @@ internal sealed class EdgeMetrics
     private readonly Counter<long> _notRecovered;
     private readonly Counter<long> _outboxOverflows;
     private readonly UpDownCounter<long> _drains;
+    private readonly Counter<long> _rateLimited;
 
     public EdgeMetrics(IMeterFactory meterFactory)
     {
@@ -34,6 +35,7 @@ internal sealed class EdgeMetrics
         _replayed = meter.CreateCounter<long>("ogw.edge.resume.replayed", "{message}", "Messages replayed on resume");
         _notRecovered = meter.CreateCounter<long>("ogw.edge.resume.not_recovered", "{session}", "Resumes answered recovered:false");
         _outboxOverflows = meter.CreateCounter<long>("ogw.edge.outbox.overflows", "{session}", "Sessions closed as slow consumers");
+        _rateLimited = meter.CreateCounter<long>("ogw.edge.frames.rate_limited", "{frame}", "Client frames refused with err rate_limited");
         _drains = meter.CreateUpDownCounter<long>("ogw.edge.drains", "{drain}", "Drains in progress on this edge");
     }
 
@@ -69,6 +71,8 @@ internal sealed class EdgeMetrics
     }
 
     public void OutboxOverflow() => _outboxOverflows.Add(1);
+
+    public void RateLimited() => _rateLimited.Add(1);
 
     public void DrainStarted() => _drains.Add(1);
 

@@ -69,7 +69,7 @@ internal sealed partial class EdgeDrainer(
         try
         {
             var told = 0;
-            while (true)
+            for (var round = 1; ; round++)
             {
                 // Re-snapshot each round: sessions that were mid-handshake when the drain began are included.
                 var batch = sessions.Snapshot().Where(s => !s.IsClosing).Take(settings.BatchSize).ToList();
@@ -90,7 +90,9 @@ internal sealed partial class EdgeDrainer(
                     break;
                 }
 
-                var pause = Min(settings.BatchInterval, deadline - time.GetUtcNow());
+                // Batches run on a fixed schedule (start + round × interval), capped by the deadline: no drift.
+                var next = Min(started + (settings.BatchInterval * round), deadline);
+                var pause = next - time.GetUtcNow();
                 if (pause > TimeSpan.Zero)
                 {
                     await Task.Delay(pause, time);
@@ -120,7 +122,7 @@ internal sealed partial class EdgeDrainer(
 
     private static int Jitter(TimeSpan max) => max <= TimeSpan.Zero ? 0 : Random.Shared.Next(0, (int)max.TotalMilliseconds + 1);
 
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private static partial class Log
     {

@@ -21,6 +21,12 @@ internal static class EdgeHostingExtensions
     public static WebApplicationBuilder AddGatewayEdge(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
+        if (configuration[$"{AuthOptions.SectionName}:{nameof(AuthOptions.KeysFile)}"] is { Length: > 0 } keysFile)
+        {
+            // Added last so it wins; reloaded on change for key rotation without a restart.
+            builder.Configuration.AddJsonFile(keysFile, optional: false, reloadOnChange: true);
+        }
+
         if (configuration.GetValue<bool>(EmbeddedSiloKey))
         {
             builder.UseOrleans(silo => silo.AddGatewaySilo(configuration));
@@ -33,6 +39,9 @@ internal static class EdgeHostingExtensions
         var services = builder.Services;
         services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
+        services.AddSingleton<EdgeAdmission>();
         services.AddOptions<DrainOptions>().BindConfiguration(DrainOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DrainOptions>, DrainOptionsValidator>();
         var drain = configuration.GetSection(DrainOptions.SectionName).Get<DrainOptions>() ?? new();
@@ -50,6 +59,8 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<EdgeObserver>();
         services.AddSingleton<FrameDispatcher>();
         services.AddSingleton<ChannelSubscriptions>();
+        services.AddSingleton<ClusterConnectivity>();
+        services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectivity>());
         if (string.IsNullOrWhiteSpace(configuration[$"{KafkaUpstreamOptions.SectionName}:{nameof(KafkaUpstreamOptions.BootstrapServers)}"]))
         {
             services.AddSingleton<IUpstreamPublisher, OrleansStreamUpstreamPublisher>();
@@ -71,6 +82,7 @@ internal static class EdgeHostingExtensions
             sp.GetRequiredService<EdgeMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<AuthOptions>>().Value.ClockSkew,
+            sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
             sp.GetRequiredService<ILogger<ClientSession>>()));
 
         // Registered after UseOrleans*: hosted services stop in reverse order, so the drain runs first (lease and

@@ -15,7 +15,7 @@ namespace OrleansGateway.EdgeHost.Sessions;
 /// the socket from the bounded outbox, and the per-session mailbox cursor that makes delivery gap-free
 /// across the resume seam (welcome, replay, then live, de-duplicated and in seq order).
 /// </summary>
-internal sealed partial class ClientSession : IDrainableSession
+internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
 {
     private const int InitialReceiveBufferSize = 4 * 1024;
 
@@ -27,6 +27,9 @@ internal sealed partial class ClientSession : IDrainableSession
     private readonly object _gate = new();
 
     private readonly StreamCursor _mailbox;
+    private readonly TokenBucket _frameBudget;
+    private readonly TokenBucket _byteBudget;
+    private int _rateLimitedInARow;
     private ITimer? _expiry;
     private readonly Dictionary<string, StreamCursor> _channels = new(StringComparer.Ordinal);
 
@@ -44,6 +47,8 @@ internal sealed partial class ClientSession : IDrainableSession
         _services = services;
         _outbox = new SessionOutbox(options.OutboxCapacity);
         _sendTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, services.Time);
+        _frameBudget = new TokenBucket(services.Limits.FramesPerSecond, services.Limits.FrameBurst, services.Time);
+        _byteBudget = new TokenBucket(services.Limits.BytesPerSecond, services.Limits.ByteBurst, services.Time);
         _mailbox = new StreamCursor(
             this,
             after => _services.Grains.GetGrain<IClientGrain>(ClientId).ReadSinceAsync(after),
@@ -62,8 +67,10 @@ internal sealed partial class ClientSession : IDrainableSession
 
     public int OutboxCapacity => _options.OutboxCapacity;
 
+    public int MaxSubscriptions => _services.Limits.MaxSubscriptionsPerSession;
+
     /// <summary>The lock under which cursors and close state change.</summary>
-    internal object Gate => _gate;
+    public object Gate => _gate;
 
     /// <summary>Runs the session to its end. Never throws for a client's misbehaviour or a dropped connection.</summary>
     public async Task RunAsync(long? lastSeq, CancellationToken requestAborted)
@@ -274,10 +281,10 @@ internal sealed partial class ClientSession : IDrainableSession
     }
 
     /// <summary>Messages held while a gap is repaired outgrew the outbox: the session is a slow consumer.</summary>
-    internal void OverflowHeld() => RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
+    public void OverflowHeld() => RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
 
     /// <summary>A delivery gap could not be repaired: end the session so the client resumes.</summary>
-    internal void RepairFailed(Exception? exception)
+    public void RepairFailed(Exception? exception)
     {
         Log.GapUnrecoverable(_services.Logger, exception, ClientId);
         RequestClose(Protocol.CloseReason.TryAgainLater);
@@ -348,12 +355,17 @@ internal sealed partial class ClientSession : IDrainableSession
                     while (!result.EndOfMessage);
 
                     _services.Metrics.FrameIn();
-                    if (result.MessageType == WebSocketMessageType.Binary)
+                    if (!_frameBudget.TryTake() | !_byteBudget.TryTake(length))
+                    {
+                        RateLimited(buffer.AsSpan(0, length));
+                    }
+                    else if (result.MessageType == WebSocketMessageType.Binary)
                     {
                         Send(JsonFrameCodec.Error(null, ErrorCodes.BadRequest, "binary frames are not supported: send JSON text frames"));
                     }
                     else if (JsonFrameCodec.TryParse(buffer.AsSpan(0, length), out var frame, out var error))
                     {
+                        _rateLimitedInARow = 0;
                         await _services.Dispatcher.DispatchAsync(this, frame!);
                     }
                     else
@@ -370,6 +382,34 @@ internal sealed partial class ClientSession : IDrainableSession
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
             // The peer vanished or the session is being torn down: a normal end for a socket.
+        }
+    }
+
+    /// <summary>
+    /// Over its frame or byte budget: the frame is not processed (so nothing is acknowledged or lost) and the client
+    /// is told <c>err rate_limited</c>; a client that keeps going is closed with <c>bye policy</c>.
+    /// </summary>
+    private void RateLimited(ReadOnlySpan<byte> frame)
+    {
+        _services.Metrics.RateLimited();
+        if (++_rateLimitedInARow >= _services.Limits.RateLimitedBeforeClose)
+        {
+            RequestClose(Protocol.CloseReason.Policy);
+            return;
+        }
+
+        var id = JsonFrameCodec.TryParse(frame, out var parsed, out var error) ? parsed!.Id : error.Id;
+        Send(JsonFrameCodec.Error(id, ErrorCodes.RateLimited, "too many frames or bytes per second; slow down"));
+    }
+
+    public int ChannelCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _channels.Count;
+            }
         }
     }
 
@@ -476,4 +516,5 @@ internal sealed record SessionServices(
     EdgeMetrics Metrics,
     TimeProvider Time,
     TimeSpan TokenClockSkew,
+    LimitsOptions Limits,
     ILogger<ClientSession> Logger);

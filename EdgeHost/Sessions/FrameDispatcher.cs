@@ -60,6 +60,12 @@ internal sealed partial class FrameDispatcher(
             return;
         }
 
+        if (session.ChannelCount >= session.MaxSubscriptions)
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.RateLimited, "subscription limit of this session reached"));
+            return;
+        }
+
         if (!session.TryAddChannel(channel))
         {
             session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "already subscribed to this channel"));

@@ -8,7 +8,7 @@ namespace OrleansGateway.EdgeHost.Sessions;
 /// dropped, and a gap (a lost or overtaken one-way push) is fetched from the grain before anything after it
 /// is written. All methods run under the owning session's lock.
 /// </summary>
-internal sealed class StreamCursor(ClientSession session, Func<long, Task<AttachResult>> fetchSince, Func<MailboxMessage, byte[]> encode)
+internal sealed class StreamCursor(ICursorOwner session, Func<long, Task<AttachResult>> fetchSince, Func<MailboxMessage, byte[]> encode)
 {
     private bool _live;
     private bool _repairing;
@@ -142,4 +142,23 @@ internal sealed class StreamCursor(ClientSession session, Func<long, Task<Attach
             FlushHeld();
         }
     }
+}
+
+/// <summary>What a <see cref="StreamCursor"/> needs from its session.</summary>
+internal interface ICursorOwner
+{
+    /// <summary>The lock every cursor method runs under.</summary>
+    object Gate { get; }
+
+    bool IsClosing { get; }
+
+    int OutboxCapacity { get; }
+
+    bool Send(byte[] frame);
+
+    /// <summary>Held messages outgrew the outbox: close as a slow consumer.</summary>
+    void OverflowHeld();
+
+    /// <summary>A gap could not be repaired: close so the client resumes.</summary>
+    void RepairFailed(Exception? exception);
 }

@@ -20,6 +20,7 @@ internal static class WebSocketEndpoint
         JwtAuthenticator authenticator,
         SessionServices services,
         DrainState drain,
+        EdgeAdmission admission,
         IOptions<EdgeOptions> edgeOptions)
     {
         var options = edgeOptions.Value;
@@ -76,6 +77,14 @@ internal static class WebSocketEndpoint
             return;
         }
 
+        var ip = context.Connection.RemoteIpAddress;
+        if (admission.TryAdmit(ip, identity.ClientId) is { } refused)
+        {
+            services.Registry.Release();
+            await RefuseBusy(context, options, refused);
+            return;
+        }
+
         try
         {
             var heartbeat = TimeSpan.FromSeconds(options.HeartbeatSeconds);
@@ -92,6 +101,7 @@ internal static class WebSocketEndpoint
         }
         finally
         {
+            admission.Release(ip);
             services.Registry.Release();
         }
     }

@@ -17,10 +17,12 @@ internal sealed class EdgeGrain : Grain, IEdgeGrain, IGrainMigrationParticipant
         _lease = new EdgeLease(null, time.GetUtcNow() + options.Value.Ttl);
     }
 
-    public Task RenewLeaseAsync(IEdgeObserver observer, TimeSpan ttl)
+    public Task<bool> RenewLeaseAsync(IEdgeObserver observer, TimeSpan ttl)
     {
-        _lease = new EdgeLease(observer, _time.GetUtcNow() + ttl);
-        return Task.CompletedTask;
+        var now = _time.GetUtcNow();
+        var continuous = _lease.ExpiresAt > now;
+        _lease = new EdgeLease(observer, now + ttl);
+        return Task.FromResult(continuous);
     }
 
     public Task ReleaseLeaseAsync()

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 
 namespace OrleansGateway.Grains.Edges;
 
@@ -7,8 +8,11 @@ namespace OrleansGateway.Grains.Edges;
 /// edge grain only when its copy has lapsed, so the cost is one call per edge per lease period per silo,
 /// not one per client grain.
 /// </summary>
-internal sealed class EdgeLeaseCache(IGrainFactory grains, TimeProvider time)
+internal sealed partial class EdgeLeaseCache(IGrainFactory grains, TimeProvider time, ILogger<EdgeLeaseCache> logger)
 {
+    /// <summary>How long an edge whose lease could not be read is assumed alive before asking again.</summary>
+    private static readonly TimeSpan UnknownGrace = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     public ValueTask<bool> IsAliveAsync(string edgeId)
@@ -52,11 +56,14 @@ internal sealed class EdgeLeaseCache(IGrainFactory grains, TimeProvider time)
             // The edge grain lives on a silo, never on an edge: this call cannot hang on a dead edge.
             lease = await grains.GetGrain<IEdgeGrain>(edgeId).GetLeaseAsync();
         }
-        catch
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Do not cache a failed look-up: the next caller tries again.
-            _entries.TryRemove(edgeId, out _);
-            throw;
+            // The lease cannot be read (its silo just crashed and is not declared dead yet): fail open for a
+            // moment. Pushing to a dead edge costs a dropped one-way message; dropping a live edge's sessions
+            // would cut its clients off.
+            Log.LookupFailed(logger, ex, edgeId);
+            _entries[edgeId] = new Entry(time.GetUtcNow() + UnknownGrace, null);
+            return true;
         }
 
         var alive = lease.ExpiresAt > time.GetUtcNow();
@@ -73,4 +80,10 @@ internal sealed class EdgeLeaseCache(IGrainFactory grains, TimeProvider time)
     }
 
     private sealed record Entry(DateTimeOffset ExpiresAt, Task<bool>? Refresh);
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Debug, "Reading the lease of edge {EdgeId} failed; assuming it alive for now", EventName = "LeaseLookupFailed")]
+        public static partial void LookupFailed(ILogger logger, Exception exception, string edgeId);
+    }
 }

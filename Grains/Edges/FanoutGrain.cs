@@ -1,7 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using OrleansGateway.Grains.Mailboxes;
+using StackExchange.Redis;
 
 namespace OrleansGateway.Grains.Edges;
 
@@ -15,11 +17,15 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
     private const string InboundKey = "inbound";
 
     private readonly RetentionOptions _retention;
+    private readonly MailboxStoreFactory _stores;
     private IGrainTimer? _sweep;
+    private IMailboxStore? _store;
+    private bool _rehydrated;
 
-    protected FanoutGrain(RetentionOptions retention, EdgeLeaseCache leases, GrainMetrics metrics, ILogger logger)
+    protected FanoutGrain(RetentionOptions retention, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, ILogger logger)
     {
         _retention = retention;
+        _stores = stores;
         Metrics = metrics;
         Edges = new EdgeSet(leases, logger);
     }
@@ -36,22 +42,77 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
 
     protected string Key => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (_stores.Durability != MailboxDurability.Memory)
+        {
+            _store = await _stores.GetAsync();
+            if (!_rehydrated)
+            {
+                // A crash (or an idle deactivation) lost the memory copy: the durable one is the truth.
+                MailboxSnapshot? snapshot;
+                try
+                {
+                    snapshot = await _store!.LoadAsync(Kind, Key);
+                }
+                catch (RedisException ex)
+                {
+                    throw new MailboxStoreException($"loading {Kind} {Key} failed", ex);
+                }
+
+                if (snapshot is not null)
+                {
+                    Restore(snapshot);
+                }
+            }
+        }
+
         UpdateKeepAlive();
-        return Task.CompletedTask;
+    }
+
+    /// <summary>Replaces the in-memory log with one loaded from the durable store.</summary>
+    protected abstract void Restore(MailboxSnapshot snapshot);
+
+    /// <summary>
+    /// Appends to <paramref name="log"/> and, with durability, persists before returning; if persisting fails the
+    /// append is undone and the caller's send fails (never acknowledged, so nothing is lost).
+    /// </summary>
+    protected async Task<MailboxMessage> AppendAsync(Mailbox log, string from, byte[] data)
+    {
+        var message = log.Append(from, data);
+        if (_store is not null)
+        {
+            try
+            {
+                await _store.AppendAsync(Kind, Key, message, _retention.MaxMessages, _retention.MaxAge);
+            }
+            catch (RedisException ex)
+            {
+                log.RemoveLast(message);
+                throw new MailboxStoreException($"persisting to {Kind} {Key} failed", ex);
+            }
+        }
+
+        Metrics.Accepted(Kind);
+        return message;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && OtherSilosActive())
         {
             // A graceful silo stop does not migrate by itself (notes/orleans.md §3): ask for it; subclasses carry
-            // their state through IGrainMigrationParticipant.
+            // their state through IGrainMigrationParticipant. (The last silo has nowhere to go: it just stops.)
             this.MigrateOnIdle();
         }
 
         return Task.CompletedTask;
+    }
+
+    private bool OtherSilosActive()
+    {
+        var oracle = ServiceProvider.GetRequiredService<ISiloStatusOracle>();
+        return oracle.GetApproximateSiloStatuses(onlyActive: true).Keys.Any(silo => !silo.Equals(oracle.SiloAddress));
     }
 
     /// <summary>Attaches the implicit subscription to the inbound backend stream of this grain's key.</summary>
@@ -75,6 +136,7 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
 
     protected void RehydrateInbound(IRehydrationContext context)
     {
+        _rehydrated = true;
         Metrics.Migrated(Kind);
         if (context.TryGetValue(InboundKey, out Dictionary<string, long>? positions) && positions is not null)
         {

@@ -78,6 +78,12 @@ public static class GatewayOrleansExtensions
         }
 
         silo.Services.AddGatewayGrainServices();
+        var mailbox = configuration.GetSection(MailboxOptions.SectionName).Get<MailboxOptions>() ?? new();
+        if (mailbox.Durability == MailboxDurability.Redis && MailboxStoreFactory.RedisConnection(mailbox, configuration) is null)
+        {
+            throw new OptionsValidationException(MailboxOptions.SectionName, typeof(MailboxOptions),
+                [$"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {GatewayClusterOptions.SectionName}:Redis."]);
+        }
         return silo;
     }
 
@@ -94,6 +100,7 @@ public static class GatewayOrleansExtensions
         services.AddGatewayLeaseOptions();
         services.AddSingleton<EdgeLeaseCache>();
         services.AddSingleton<GrainMetrics>();
+        services.AddSingleton<MailboxStoreFactory>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }

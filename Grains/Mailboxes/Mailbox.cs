@@ -42,6 +42,25 @@ internal sealed class Mailbox
         return message;
     }
 
+    /// <summary>Undoes the last <see cref="Append"/> (its persistence failed, so it was never acknowledged).</summary>
+    public void RemoveLast(MailboxMessage message)
+    {
+        if (_seq != message.Seq)
+        {
+            throw new InvalidOperationException("Only the last appended message can be removed.");
+        }
+
+        // Queue has no RemoveLast: rebuild without it (rare path: a failed durable write).
+        var kept = _retained.Where(m => m.Seq != message.Seq).ToArray();
+        _retained.Clear();
+        foreach (var m in kept)
+        {
+            _retained.Enqueue(m);
+        }
+
+        _seq--;
+    }
+
     /// <summary>
     /// Every retained message with seq greater than <paramref name="afterSeq"/>, and whether that is all of them
     /// (nothing after <paramref name="afterSeq"/> has left retention).

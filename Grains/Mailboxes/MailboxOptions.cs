@@ -27,10 +27,19 @@ public abstract class RetentionOptions
     public TimeSpan SessionSweepInterval { get; set; } = DefaultSessionSweepInterval;
 }
 
-/// <summary>Client mailbox retention. Section <c>Gateway:Mailbox</c>.</summary>
+/// <summary>Client mailbox retention and durability. Section <c>Gateway:Mailbox</c>.</summary>
 public sealed class MailboxOptions : RetentionOptions
 {
     public const string SectionName = "Gateway:Mailbox";
+
+    /// <summary>
+    /// <see cref="MailboxDurability.Memory"/> (default) or <see cref="MailboxDurability.Redis"/>; applies to client
+    /// mailboxes and channel histories alike.
+    /// </summary>
+    public MailboxDurability Durability { get; set; } = MailboxDurability.Memory;
+
+    /// <summary>Redis for <see cref="MailboxDurability.Redis"/>; defaults to the clustering Redis (<c>Gateway:Cluster:Redis</c>). Never logged.</summary>
+    public string? Redis { get; set; }
 }
 
 /// <summary>Channel history retention. Section <c>Gateway:Channel</c>.</summary>

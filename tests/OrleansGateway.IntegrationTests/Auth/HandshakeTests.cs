@@ -30,6 +30,30 @@ public sealed class HandshakeTests(GatewayCluster cluster)
     }
 
     [Fact]
+    public async Task Upgrade_OversizedTokenInHeader_401()
+    {
+        // Longer than Gateway:Auth:MaxTokenLength (8 KiB): refused before any parsing. (In the query string the
+        // request line limit answers first: 414.)
+        var token = cluster.Tokens.Hs256(new string('m', 9000));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await TestClient.TryConnectAsync(cluster.Edges[0], null, bearer: token)).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_TokenWithoutKid_AcceptedWhenAConfiguredKeyVerifiesIt()
+    {
+        var token = cluster.Tokens.Hs256WithKid("erin", kid: null);
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, (await TestClient.TryConnectAsync(cluster.Edges[0], $"access_token={token}")).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_KidPointingNowhere_401()
+    {
+        // Signed with a trusted secret, but the kid names no configured key: refused, never "try every key".
+        var token = cluster.Tokens.Hs256WithKid("mallory", "no-such-key");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await TestClient.TryConnectAsync(cluster.Edges[0], $"access_token={token}")).Status);
+    }
+
+    [Fact]
     public async Task Upgrade_ExpiredToken_401()
     {
         var token = cluster.Tokens.Hs256("erin", lifetime: TimeSpan.FromMinutes(-5), notBefore: DateTime.UtcNow.AddMinutes(-10));

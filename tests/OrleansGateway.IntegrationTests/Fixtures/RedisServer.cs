@@ -9,38 +9,32 @@ namespace OrleansGateway.IntegrationTests.Fixtures;
 /// </summary>
 public sealed class RedisServer : IDisposable
 {
-    private readonly Process _process;
     private readonly string _directory;
+    private readonly bool _persistent;
+    private Process _process;
 
-    public RedisServer()
+    /// <param name="persistent">Append-only file, fsync on every write: a restart keeps everything (as production must).</param>
+    public RedisServer(bool persistent = false)
     {
         Port = GatewayCluster.FreeTcpPort();
+        _persistent = persistent;
         _directory = Directory.CreateTempSubdirectory("ogw-redis-").FullName;
-        var start = new ProcessStartInfo("redis-server",
-            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", _directory, "--save", "", "--appendonly", "no"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        try
-        {
-            _process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException("redis-server is not installed: `apt-get install -y redis-server` (CI does it in .ci/run).", ex);
-        }
-
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        WaitForPort();
+        _process = Start();
     }
 
     public int Port { get; }
 
     public string ConnectionString => $"127.0.0.1:{Port}";
+
+    /// <summary>Stops the server (SIGTERM; it flushes its append-only file), and starts it again on the same port and data.</summary>
+    public void Stop()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit(10_000);
+        _process.Dispose();
+    }
+
+    public void Restart() => _process = Start();
 
     public void Dispose()
     {
@@ -54,7 +48,34 @@ public sealed class RedisServer : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private void WaitForPort()
+    private Process Start()
+    {
+        var start = new ProcessStartInfo("redis-server",
+            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", _directory, "--save", "",
+             "--appendonly", _persistent ? "yes" : "no", "--appendfsync", "always"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("redis-server is not installed: `apt-get install -y redis-server` (CI does it in .ci/run).", ex);
+        }
+
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        WaitForPort(process);
+        return process;
+    }
+
+    private void WaitForPort(Process process)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
@@ -65,7 +86,7 @@ public sealed class RedisServer : IDisposable
                 client.Connect("127.0.0.1", Port);
                 return;
             }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
             {
                 Thread.Sleep(20); // polling a port that is not open yet; no async context in a constructor
             }
@@ -76,13 +97,17 @@ public sealed class RedisServer : IDisposable
 /// <summary>Two silos and two edges clustered through Redis membership, like production.</summary>
 public class RedisGatewayCluster : GatewayCluster
 {
-    private readonly RedisServer _redis = new();
+    private readonly RedisServer _redis;
 
     public RedisGatewayCluster() : this(silos: 2)
     {
     }
 
-    protected RedisGatewayCluster(int silos) : base(silos, edges: 2) => Redis = _redis.ConnectionString;
+    protected RedisGatewayCluster(int silos, bool persistent = false) : base(silos, edges: 2)
+    {
+        _redis = new RedisServer(persistent);
+        Redis = _redis.ConnectionString;
+    }
 
     public RedisServer Server => _redis;
 
@@ -95,3 +120,18 @@ public class RedisGatewayCluster : GatewayCluster
 
 /// <summary>Three silos and two edges on Redis membership, for rolling restarts (no silo is special).</summary>
 public sealed class ThreeSiloRedisCluster() : RedisGatewayCluster(silos: 3);
+
+/// <summary>Redis clustering and durable (Redis) mailboxes: a silo crash loses no acknowledged message.</summary>
+public sealed class DurableRedisCluster() : RedisGatewayCluster(silos: 2)
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> CommonConfiguration() =>
+        [.. base.CommonConfiguration(), new("Gateway:Mailbox:Durability", "Redis")];
+
+    /// <summary>Settings for a silo process joining this cluster.</summary>
+    public Dictionary<string, string?> SiloSettings() => CommonConfiguration()
+        .Concat([new("Gateway:Mailbox:MaxMessages", RetainedMessages.ToString())])
+        .ToDictionary(kv => kv.Key, kv => kv.Value);
+}
+
+/// <summary>Redis clustering on a Redis with persistence, for restarting Redis under traffic.</summary>
+public sealed class PersistentRedisCluster() : RedisGatewayCluster(silos: 2, persistent: true);

@@ -45,6 +45,11 @@ public sealed class TestTokens
         Create(sub, lifetime, issuer, audience, notBefore, channels,
             new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret)) { KeyId = HmacKeyId }, SecurityAlgorithms.HmacSha256));
 
+    /// <summary>HS256 signed with the trusted secret but naming a key id the edge does not have.</summary>
+    public string Hs256WithKid(string sub, string? kid) =>
+        Create(sub, null, Issuer, Audience, null, null,
+            new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(HmacSecret)) { KeyId = kid }, SecurityAlgorithms.HmacSha256));
+
     public string Rs256(string sub) =>
         Create(sub, null, Issuer, Audience, null, null, new SigningCredentials(new RsaSecurityKey(_rsa) { KeyId = RsaKeyId }, SecurityAlgorithms.RsaSha256));
 

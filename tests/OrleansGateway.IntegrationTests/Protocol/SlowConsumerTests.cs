@@ -13,9 +13,12 @@ public sealed class SlowConsumerTests(GatewayCluster cluster)
         {
             ["Gateway:Edge:OutboxCapacity"] = "16",
             ["Gateway:Edge:CloseTimeout"] = "00:00:30",
+            ["Gateway:Limits:BytesPerSecond"] = "1000000000", // the sender pushes ~20 MB at once
+            ["Gateway:Limits:ByteBurst"] = "1000000000",
+            ["Gateway:Limits:FrameBurst"] = "10000",
         });
         var run = Guid.NewGuid().ToString("N")[..8];
-        await using var sender = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"s-{run}"));
+        await using var sender = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"s-{run}"));
         await using var fast = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"fast-{run}"));
         var slow = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"slow-{run}"), startReading: false);
         await fast.WaitForFrameAsync("welcome");

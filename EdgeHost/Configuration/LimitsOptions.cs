@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Options;
+
+namespace OrleansGateway.EdgeHost.Configuration;
+
+/// <summary>Abuse limits of one edge. Section <c>Gateway:Limits</c>. Every limit is per edge process.</summary>
+internal sealed class LimitsOptions
+{
+    public const string SectionName = "Gateway:Limits";
+
+    /// <summary>Sustained client frames per second per connection (token bucket). Default 200.</summary>
+    public double FramesPerSecond { get; set; } = 200;
+
+    /// <summary>Frames a connection may send in a burst above the sustained rate. Default 400.</summary>
+    public double FrameBurst { get; set; } = 400;
+
+    /// <summary>Sustained client bytes per second per connection. Default 1 MiB.</summary>
+    public double BytesPerSecond { get; set; } = 1024 * 1024;
+
+    /// <summary>Bytes a connection may send in a burst. Default 4 MiB.</summary>
+    public double ByteBurst { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Frames answered <c>err rate_limited</c> in a row before the session is closed with <c>bye policy</c> (1008). Default 100.</summary>
+    public int RateLimitedBeforeClose { get; set; } = 100;
+
+    /// <summary>Channels one session may subscribe to. Default 100.</summary>
+    public int MaxSubscriptionsPerSession { get; set; } = 100;
+
+    /// <summary>Sessions of one client id on this edge; more are refused with 503. Default 16.</summary>
+    public int MaxSessionsPerClient { get; set; } = 16;
+
+    /// <summary>Connections from one source IP on this edge; more are refused with 503. Default 5,000 (NATs and proxies share addresses).</summary>
+    public int MaxConnectionsPerIp { get; set; } = 5_000;
+
+    /// <summary>WebSocket handshakes this edge starts per second (token bucket, burst = 2×); beyond, 503. Default 2,000.</summary>
+    public double HandshakesPerSecond { get; set; } = 2_000;
+}
+
+internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LimitsOptions o)
+    {
+        var failures = new List<string>();
+        if (o.FramesPerSecond <= 0 || o.FrameBurst < 1 || o.BytesPerSecond <= 0 || o.ByteBurst < 1024 || o.HandshakesPerSecond <= 0)
+        {
+            failures.Add($"{LimitsOptions.SectionName}: rates must be positive, FrameBurst ≥ 1 and ByteBurst ≥ 1024.");
+        }
+
+        if (o.RateLimitedBeforeClose < 1 || o.MaxSubscriptionsPerSession < 1 || o.MaxSessionsPerClient < 1 || o.MaxConnectionsPerIp < 1)
+        {
+            failures.Add($"{LimitsOptions.SectionName}: counts must be at least 1.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

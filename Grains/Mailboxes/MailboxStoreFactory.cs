@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using OrleansGateway.Grains.Hosting;
+using StackExchange.Redis;
+
+namespace OrleansGateway.Grains.Mailboxes;
+
+/// <summary>The silo's one mailbox store (null for <see cref="MailboxDurability.Memory"/>), connected on first use.</summary>
+internal sealed class MailboxStoreFactory
+{
+    private readonly Lazy<Task<IMailboxStore?>> _store;
+
+    public MailboxStoreFactory(IOptions<MailboxOptions> options, IConfiguration configuration, IOptions<ClusterOptions> cluster)
+    {
+        Durability = options.Value.Durability;
+        _store = new Lazy<Task<IMailboxStore?>>(async () =>
+        {
+            if (Durability == MailboxDurability.Memory)
+            {
+                return null;
+            }
+
+            var connection = RedisConnection(options.Value, configuration)
+                ?? throw new InvalidOperationException($"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {GatewayClusterOptions.SectionName}:Redis.");
+            var redis = await ConnectionMultiplexer.ConnectAsync(connection);
+            return new RedisMailboxStore(redis, $"ogw:{cluster.Value.ServiceId}");
+        });
+    }
+
+    public MailboxDurability Durability { get; }
+
+    public Task<IMailboxStore?> GetAsync() => _store.Value;
+
+    /// <summary>The mailbox Redis, else the clustering Redis; null when neither is configured.</summary>
+    public static string? RedisConnection(MailboxOptions options, IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(options.Redis) ? options.Redis
+        : configuration.GetGatewayClusterOptions().Redis is { Length: > 0 } clustering ? clustering
+        : null;
+}
+
+/// <summary>The mailbox store could not persist or load (Redis unreachable): the message was not accepted.</summary>
+[GenerateSerializer, Alias("ogw.MailboxStoreException")]
+public sealed class MailboxStoreException : Exception
+{
+    public MailboxStoreException(string message, Exception? inner = null) : base(message, inner)
+    {
+    }
+}
