@@ -95,7 +95,7 @@ internal static class EdgeHostingExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/ws</c>, <c>/health/live</c>, <c>/health/ready</c> and, in Development only, <c>/dev/token</c>.</summary>
+    /// <summary>Maps <c>/ws</c>, <c>/health/live</c>, <c>/health/ready</c> and, in Development only, <c>/dev/token</c> and the demo page.</summary>
     public static WebApplication MapGatewayEndpoints(this WebApplication app)
     {
         app.UseWebSockets();
@@ -111,6 +111,9 @@ internal static class EdgeHostingExtensions
         if (app.Environment.IsDevelopment())
         {
             app.MapGet("/dev/token", DevTokenEndpoint.Handle);
+            // The demo chat page (wwwroot/, built from clients/js); never served outside Development.
+            app.UseDefaultFiles();
+            app.UseStaticFiles();
         }
 
         return app;

@@ -1,0 +1,193 @@
+// Demo chat on @orleansgateway/client (the compiled SDK is copied to ./sdk/ by `npm run build` in clients/js).
+// Served by the EdgeHost in Development only. Query parameters: ?name=alice logs in at once; ?edges=ws://a/ws,ws://b/ws
+// lists the edges to use (default: the edge that served this page).
+import { connect } from './sdk/index.js';
+
+const $ = id => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const edges = (params.get('edges') ?? '').split(',').map(s => s.trim()).filter(Boolean);
+const urls = edges.length > 0 ? edges : [new URL('/ws', location.href).href.replace(/^http/, 'ws')];
+
+const seen = new Map(); // message id -> <li>: what is shown, once
+const rooms = new Set();
+let me;
+let client;
+let cachedToken;
+let counter = 0;
+
+/** Exposed for the browser test: the SDK client and every state it went through. */
+window.ogwDemo = { states: [], get client() { return client; } };
+
+async function getToken() {
+  // A development token lives 1 h: reuse it, so a page whose edge is gone can still reconnect elsewhere.
+  if (cachedToken && cachedToken.expiresAt - Date.now() > 60_000) {
+    return cachedToken.token;
+  }
+
+  const response = await fetch(`/dev/token?sub=${encodeURIComponent(me)}`);
+  if (!response.ok) {
+    throw new Error(`/dev/token: HTTP ${response.status}`);
+  }
+
+  const body = await response.json();
+  cachedToken = { token: body.token, expiresAt: Date.parse(body.expires_at) };
+  return cachedToken.token;
+}
+
+function showState(state) {
+  window.ogwDemo.states.push(state);
+  $('state').dataset.state = state;
+  $('state').textContent = state;
+}
+
+function entry({ id, kind, from, to, room, text, replayed = false }) {
+  const existing = seen.get(id);
+  if (existing) {
+    // Our own message coming back from the room, or a retried send the receiver already has.
+    existing.classList.remove('pending');
+    return existing;
+  }
+
+  const li = document.createElement('li');
+  li.dataset.id = id;
+  li.dataset.kind = kind;
+  li.dataset.from = from;
+  if (from === me) {
+    li.classList.add('mine');
+  }
+
+  if (replayed) {
+    li.classList.add('replayed');
+  }
+
+  const meta = document.createElement('span');
+  meta.className = 'meta';
+  meta.textContent = kind === 'room' ? `#${room} ${from}` : `${from} → ${to}`;
+  const body = document.createElement('span');
+  body.className = 'text';
+  body.textContent = text;
+  li.append(meta, body);
+  $('log').append(li);
+  $('log').scrollTop = $('log').scrollHeight;
+  seen.set(id, li);
+  return li;
+}
+
+function system(text) {
+  const li = document.createElement('li');
+  li.className = 'system';
+  li.textContent = text;
+  $('log').append(li);
+}
+
+function updateRecovered() {
+  $('recovered').textContent = String(client.stats.replayed);
+}
+
+/**
+ * Sends until the gateway answers: a request whose outcome is unknown (the connection ended first) is sent again
+ * with the same id, and every page shows a message id once, so nobody sees it twice.
+ */
+async function deliver(li, request) {
+  li.classList.add('pending');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await request();
+      li.classList.remove('pending');
+      return;
+    } catch (error) {
+      if (attempt < 5 && ['connection_lost', 'timeout', 'unavailable'].includes(error.code)) {
+        continue;
+      }
+
+      li.classList.replace('pending', 'failed');
+      li.title = `${error.code}: ${error.message}`;
+      return;
+    }
+  }
+}
+
+async function join(room) {
+  if (rooms.has(room)) {
+    return;
+  }
+
+  rooms.add(room);
+  const item = document.createElement('li');
+  item.dataset.room = room;
+  item.textContent = `#${room}`;
+  item.onclick = () => {
+    $('to').value = `#${room}`;
+    $('text').focus();
+  };
+  $('rooms').append(item);
+  try {
+    await client.subscribe(`room:${room}`, p => {
+      const data = p.data ?? {};
+      entry({ id: data.id ?? `${p.ch}#${p.off}`, kind: 'room', from: p.from, room, text: String(data.text ?? JSON.stringify(p.data)), replayed: p.replayed });
+      updateRecovered();
+    });
+    item.dataset.joined = 'true';
+  } catch (error) {
+    rooms.delete(room);
+    item.remove();
+    system(`Could not join #${room}: ${error.message}`);
+  }
+}
+
+function say(to, text) {
+  const id = `${me}.${Date.now().toString(36)}.${++counter}`;
+  if (to.startsWith('#')) {
+    const room = to.slice(1);
+    const li = entry({ id, kind: 'room', from: me, room, text });
+    void join(room).then(() => deliver(li, () => client.publish(`room:${room}`, { id, text })));
+  } else {
+    const li = entry({ id, kind: 'dm', from: me, to, text });
+    void deliver(li, () => client.send(to, { id, text }));
+  }
+}
+
+function login(name) {
+  me = name;
+  document.title = `${name} · OrleansGateway chat`;
+  $('login').hidden = true;
+  $('chat').hidden = false;
+  client = connect({ url: urls, getToken });
+  client.on('state', showState);
+  client.on('connected', e => {
+    $('edge').textContent = new URL(e.url).host;
+    $('edge').dataset.url = e.url;
+  });
+  client.on('unrecovered', e => system(e.scope === 'mailbox'
+    ? 'Some direct messages were lost to retention while you were away.'
+    : `Some messages in ${e.ch} were lost to retention while you were away.`));
+  client.on('error', e => console.warn('gateway client:', e));
+  client.onMessage(m => {
+    const data = m.data ?? {};
+    entry({ id: data.id ?? `dm#${m.seq}`, kind: 'dm', from: m.from, to: me, text: String(data.text ?? JSON.stringify(m.data)), replayed: m.replayed });
+    updateRecovered();
+  });
+  showState(client.state);
+}
+
+$('login').addEventListener('submit', e => {
+  e.preventDefault();
+  login($('name').value.trim());
+});
+
+$('join').addEventListener('submit', e => {
+  e.preventDefault();
+  void join($('room').value.trim());
+  $('room').value = '';
+});
+
+$('compose').addEventListener('submit', e => {
+  e.preventDefault();
+  say($('to').value.trim(), $('text').value);
+  $('text').value = '';
+  $('text').focus();
+});
+
+if (params.get('name')) {
+  login(params.get('name'));
+}

@@ -1,0 +1,737 @@
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { GatewayError } from './errors.js';
+import { tokenExpiryMs } from './jwt.js';
+import { SUBPROTOCOL, } from './types.js';
+const OPEN = 1;
+/** Close code the client uses when it gives up on a connection itself (4000-4999: private use). */
+const CLIENT_ABANDON = 4000;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
+/**
+ * A resilient client of the gateway: one logical connection over any number of WebSockets. It reconnects with
+ * backoff, resumes the mailbox with `last_seq`, re-subscribes channels with `since`, de-duplicates by `seq`/`off`,
+ * refreshes its token in band, and detects dead connections with `ping`. Create it with {@link connect}.
+ */
+export class GatewayClient {
+    options;
+    WebSocketImpl;
+    backoff;
+    urls;
+    listeners = new Map();
+    queue = [];
+    inflight = new Map();
+    channels = new Map();
+    clientTimers = new Set();
+    currentState = 'connecting';
+    conn;
+    /** Bumped for every attempt, so an attempt still awaiting its token knows when it is stale. */
+    attemptGeneration = 0;
+    failedAttempts = 0;
+    urlIndex = -1;
+    nextId = 0;
+    lastSeq;
+    token;
+    closed = false;
+    warnedUnrecovered = false;
+    counters = { connects: 0, replayed: 0, duplicates: 0, tokenRefreshes: 0 };
+    constructor(options) {
+        const impl = options.WebSocket ?? globalThis.WebSocket;
+        if (!impl) {
+            throw new TypeError('No WebSocket implementation: pass options.WebSocket (e.g. the ws package on Node 20).');
+        }
+        if (typeof options.getToken !== 'function') {
+            throw new TypeError('options.getToken is required');
+        }
+        if (Array.isArray(options.url) ? options.url.length === 0 : !options.url) {
+            throw new TypeError('options.url is required');
+        }
+        this.options = options;
+        this.WebSocketImpl = impl;
+        this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+        this.urls = typeof options.url === 'string' ? [options.url] : options.url;
+        this.lastSeq = options.lastSeq;
+        queueMicrotask(() => void this.attempt());
+    }
+    /** The connection state. */
+    get state() {
+        return this.currentState;
+    }
+    /** The highest mailbox `seq` delivered; persist it to resume across page loads with `options.lastSeq`. */
+    get seq() {
+        return this.lastSeq;
+    }
+    /** Counters: connections, replayed and duplicate deliveries, token refreshes. */
+    get stats() {
+        return { ...this.counters };
+    }
+    /** Listens to an event; returns a function that stops listening. */
+    on(event, handler) {
+        let set = this.listeners.get(event);
+        if (!set) {
+            set = new Set();
+            this.listeners.set(event, set);
+        }
+        set.add(handler);
+        return () => set.delete(handler);
+    }
+    /** Direct messages, each once and in `seq` order. Returns a function that stops listening. */
+    onMessage(handler) {
+        return this.on('message', handler);
+    }
+    /** Resolves when the client is (or next becomes) connected; rejects on `disconnected` or after `timeoutMs`. */
+    whenConnected(timeoutMs = this.options.connectTimeoutMs ?? 10_000) {
+        if (this.currentState === 'connected') {
+            return Promise.resolve();
+        }
+        return new Promise((resolve, reject) => {
+            const done = (error) => {
+                offConnected();
+                offDisconnected();
+                clearTimeout(timer);
+                error ? reject(error) : resolve();
+            };
+            const offConnected = this.on('connected', () => done());
+            const offDisconnected = this.on('disconnected', e => done(new GatewayError('closed', `disconnected: ${e.reason}`)));
+            const timer = setTimeout(() => done(new GatewayError('timeout', `not connected within ${timeoutMs} ms`)), timeoutMs);
+        });
+    }
+    /** Sends `data` to client `to` (all its sessions). Resolves once its mailbox has it (`ok`). */
+    send(to, data) {
+        return this.userRequest({ t: 'send', to, data });
+    }
+    /** Publishes `data` on channel `ch`. Resolves once the channel has it (`ok`). */
+    publish(ch, data) {
+        return this.userRequest({ t: 'pub', ch, data });
+    }
+    /** Sends `data` to backend services on `topic`. Resolves once the broker has it (`ok`). */
+    up(topic, data) {
+        return this.userRequest({ t: 'up', topic, data });
+    }
+    /**
+     * Subscribes to channel `ch`; `handler` gets each publication once, in `off` order, including the history newer
+     * than `options.since` (if given) and whatever was published while the client was reconnecting. The subscription
+     * is renewed on every reconnect. Resolves with the first `ok`.
+     */
+    subscribe(ch, handler, options = {}) {
+        if (this.closed) {
+            return Promise.reject(new GatewayError('closed', 'the client is closed'));
+        }
+        const existing = this.channels.get(ch);
+        if (existing) {
+            existing.handlers.add(handler);
+            return Promise.resolve({ off: existing.lastOff ?? 0, recovered: true });
+        }
+        const channel = { ch, handlers: new Set([handler]), lastOff: options.since, replayUntil: -1, waiters: [] };
+        this.channels.set(ch, channel);
+        const result = new Promise((resolve, reject) => {
+            const timeoutMs = this.requestTimeoutMs;
+            const timer = this.clientTimer(() => {
+                channel.waiters = channel.waiters.filter(w => w.timer !== timer);
+                if (this.channels.get(ch) === channel && channel.waiters.length === 0) {
+                    void this.unsubscribe(ch).catch(() => undefined);
+                }
+                reject(new GatewayError('timeout', `subscribe ${ch}: no answer within ${timeoutMs} ms`));
+            }, timeoutMs);
+            channel.waiters.push({ resolve, reject, timer });
+        });
+        if (this.canSend()) {
+            this.sendSub(channel, this.conn);
+        }
+        return result;
+    }
+    /** Stops the subscription to `ch` (here and on future reconnects). */
+    async unsubscribe(ch) {
+        const channel = this.channels.get(ch);
+        if (!channel) {
+            return;
+        }
+        this.channels.delete(ch);
+        for (const waiter of channel.waiters) {
+            this.clearClientTimer(waiter.timer);
+            waiter.reject(new GatewayError('closed', `unsubscribed from ${ch}`));
+        }
+        if (this.canSend()) {
+            await new Promise((resolve, reject) => this.transmit(this.makeRequest({ t: 'unsub', ch }, 'unsub', resolve, reject), this.conn))
+                .catch((error) => {
+                // Lost with the connection: the next one does not re-subscribe, which is what was asked.
+                if (error.code !== 'connection_lost') {
+                    throw error;
+                }
+            });
+        }
+    }
+    /** Closes the client for good: pending requests fail with `closed`. */
+    close() {
+        this.finish('closed by the application');
+    }
+    // ---- connection lifecycle ----
+    async attempt() {
+        if (this.closed) {
+            return;
+        }
+        const generation = ++this.attemptGeneration;
+        const url = this.nextUrl();
+        this.emit('connecting', { url });
+        let token;
+        try {
+            token = await this.options.getToken();
+            if (typeof token !== 'string' || token.length === 0) {
+                throw new TypeError('getToken returned no token');
+            }
+        }
+        catch (error) {
+            if (generation === this.attemptGeneration && !this.closed) {
+                this.emit('error', error instanceof Error ? error : new Error(String(error)));
+                this.retry(`getToken failed: ${String(error)}`, undefined);
+            }
+            return;
+        }
+        if (generation !== this.attemptGeneration || this.closed) {
+            return;
+        }
+        const target = this.socketUrl(url, token);
+        let ws;
+        try {
+            ws = new this.WebSocketImpl(target, SUBPROTOCOL);
+        }
+        catch (error) {
+            this.retry(`cannot open ${url}: ${String(error)}`, undefined);
+            return;
+        }
+        const conn = {
+            ws,
+            url,
+            resumed: this.lastSeq !== undefined,
+            welcomed: false,
+            bye: undefined,
+            replayUntil: -1,
+            lastRx: Date.now(),
+            pingSentAt: undefined,
+            timers: new Set(),
+        };
+        this.conn = conn;
+        this.token = token;
+        const connectTimeoutMs = this.options.connectTimeoutMs ?? 10_000;
+        this.connTimer(conn, () => this.lost(conn, 'connect timeout'), connectTimeoutMs);
+        ws.onmessage = (event) => this.receive(conn, event.data);
+        ws.onclose = (event) => this.lost(conn, `close ${event.code}${event.reason ? ` ${event.reason}` : ''}`);
+        ws.onerror = () => {
+            // Always followed by close; the close carries the reason.
+        };
+    }
+    nextUrl() {
+        if (typeof this.urls === 'function') {
+            return this.urls();
+        }
+        this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+        return this.urls[this.urlIndex];
+    }
+    socketUrl(url, token) {
+        const u = new URL(url, globalThis.location?.href);
+        if (u.protocol === 'http:') {
+            u.protocol = 'ws:';
+        }
+        else if (u.protocol === 'https:') {
+            u.protocol = 'wss:';
+        }
+        u.searchParams.set('access_token', token);
+        if (this.lastSeq !== undefined) {
+            u.searchParams.set('last_seq', String(this.lastSeq));
+        }
+        else {
+            u.searchParams.delete('last_seq');
+        }
+        return u.toString();
+    }
+    /** The connection ended (closed, timed out, dead): fail what was in flight on it, then reconnect or stop. */
+    lost(conn, reason) {
+        if (conn !== this.conn) {
+            return;
+        }
+        this.conn = undefined;
+        this.abandon(conn);
+        for (const request of [...this.inflight.values()]) {
+            if (request.conn !== conn) {
+                continue;
+            }
+            this.inflight.delete(request.id);
+            this.clearClientTimer(request.timer);
+            request.reject(new GatewayError('connection_lost', `the connection ended (${reason}) before the gateway answered: it may or may not have taken the request`));
+        }
+        if (this.closed) {
+            return;
+        }
+        const bye = conn.bye;
+        if (bye && (bye.code === 'policy' || bye.code === 'replaced')) {
+            // The server's catalogue says: do not reconnect.
+            this.finish(`bye ${bye.code}`);
+            return;
+        }
+        const why = bye ? `bye ${bye.code}` : reason;
+        if (bye?.reconnectMs !== undefined) {
+            this.retry(why, bye.reconnectMs);
+        }
+        else if (bye?.code === 'token_expired') {
+            this.retry(why, 0);
+        }
+        else {
+            this.retry(why, undefined);
+        }
+    }
+    /** Schedules the next attempt: after `delayMs` if given (the server said so), else after a backoff delay. */
+    retry(reason, delayMs) {
+        if (this.closed) {
+            return;
+        }
+        const attempt = this.failedAttempts;
+        const delay = delayMs ?? backoffDelay(this.failedAttempts++, this.backoff);
+        if (this.currentState !== 'connecting') {
+            this.setState('reconnecting');
+        }
+        this.emit('reconnecting', { reason, delayMs: delay, attempt });
+        this.clientTimer(() => void this.attempt(), delay);
+    }
+    abandon(conn) {
+        for (const timer of conn.timers) {
+            clearTimeout(timer);
+        }
+        conn.timers.clear();
+        const ws = conn.ws;
+        ws.onmessage = null;
+        ws.onclose = null;
+        ws.onerror = () => undefined;
+        ws.onopen = null;
+        try {
+            // A dead peer never answers the close handshake: do not wait for it (ws has terminate(), browsers time out alone).
+            const terminate = ws.terminate;
+            if (typeof terminate === 'function') {
+                terminate.call(ws);
+            }
+            else {
+                ws.close(CLIENT_ABANDON, 'abandoned');
+            }
+        }
+        catch {
+            // Already closed or never opened: nothing to release.
+        }
+    }
+    finish(reason) {
+        if (this.closed) {
+            return;
+        }
+        this.closed = true;
+        this.attemptGeneration++;
+        const conn = this.conn;
+        this.conn = undefined;
+        if (conn) {
+            for (const timer of conn.timers) {
+                clearTimeout(timer);
+            }
+            conn.ws.onmessage = null;
+            conn.ws.onclose = null;
+            try {
+                conn.ws.close(1000, 'client closing');
+            }
+            catch {
+                // Never opened: nothing to close.
+            }
+        }
+        for (const timer of this.clientTimers) {
+            clearTimeout(timer);
+        }
+        this.clientTimers.clear();
+        const error = () => new GatewayError('closed', `the client is closed (${reason})`);
+        for (const request of [...this.queue, ...this.inflight.values()]) {
+            request.reject(error());
+        }
+        this.queue.length = 0;
+        this.inflight.clear();
+        for (const channel of this.channels.values()) {
+            for (const waiter of channel.waiters) {
+                waiter.reject(error());
+            }
+            channel.waiters = [];
+        }
+        this.setState('disconnected');
+        this.emit('disconnected', { reason });
+    }
+    // ---- frames in ----
+    receive(conn, raw) {
+        if (conn !== this.conn) {
+            return;
+        }
+        conn.lastRx = Date.now();
+        let frame;
+        try {
+            frame = JSON.parse(typeof raw === 'string' ? raw : String(raw));
+        }
+        catch {
+            this.emit('error', new Error('the server sent a frame that is not JSON'));
+            return;
+        }
+        switch (frame.t) {
+            case 'welcome':
+                this.welcome(conn, frame);
+                break;
+            case 'msg':
+                this.message(conn, frame);
+                break;
+            case 'pub':
+                this.publication(frame);
+                break;
+            case 'ok':
+            case 'err':
+                this.answer(frame);
+                break;
+            case 'bye':
+                conn.bye = { code: String(frame.code), reconnectMs: typeof frame.reconnect_ms === 'number' ? frame.reconnect_ms : undefined };
+                // The server closes right after; if its close never comes, stop waiting.
+                this.connTimer(conn, () => this.lost(conn, 'no close after bye'), 5_000);
+                break;
+            default:
+                // pong and anything newer: liveness only (lastRx above).
+                break;
+        }
+    }
+    welcome(conn, frame) {
+        const seq = Number(frame.seq);
+        const recovered = frame.recovered !== false;
+        const previous = this.lastSeq;
+        conn.welcomed = true;
+        for (const timer of conn.timers) {
+            clearTimeout(timer); // the connect timeout
+        }
+        conn.timers.clear();
+        this.failedAttempts = 0;
+        this.counters.connects++;
+        if (this.lastSeq === undefined || this.lastSeq > seq) {
+            // Fresh start, or the mailbox is behind us (it lost its state): count from the server's seq.
+            this.lastSeq = seq;
+        }
+        conn.replayUntil = conn.resumed ? seq : -1;
+        const hb = Number(frame.hb) || 25;
+        this.setState('connected');
+        this.emit('connected', { client: String(frame.client), seq, recovered, hb, url: conn.url, resumed: conn.resumed });
+        if (this.counters.connects > 1) {
+            this.emit('token', { via: 'reconnect', expiresAt: this.token ? tokenExpiryMs(this.token) : undefined });
+        }
+        if (!recovered) {
+            this.unrecovered({ scope: 'mailbox', lastSeq: previous, seq });
+        }
+        this.scheduleHeartbeat(conn, this.options.heartbeatIntervalMs ?? hb * 1000);
+        this.scheduleRefresh(conn);
+        for (const channel of this.channels.values()) {
+            this.sendSub(channel, conn);
+        }
+        while (this.queue.length > 0 && this.conn === conn) {
+            this.transmit(this.queue.shift(), conn);
+        }
+    }
+    message(conn, frame) {
+        const seq = Number(frame.seq);
+        if (this.lastSeq !== undefined && seq <= this.lastSeq) {
+            this.counters.duplicates++;
+            return;
+        }
+        this.lastSeq = seq;
+        const replayed = seq <= conn.replayUntil;
+        if (replayed) {
+            this.counters.replayed++;
+        }
+        this.emit('message', { seq, from: String(frame.from), data: frame.data, replayed });
+    }
+    publication(frame) {
+        const channel = this.channels.get(String(frame.ch));
+        if (!channel) {
+            return; // unsubscribed meanwhile
+        }
+        const off = Number(frame.off);
+        if (channel.lastOff !== undefined && off <= channel.lastOff) {
+            this.counters.duplicates++;
+            return;
+        }
+        channel.lastOff = off;
+        const replayed = off <= channel.replayUntil;
+        if (replayed) {
+            this.counters.replayed++;
+        }
+        const publication = { ch: channel.ch, off, from: String(frame.from), data: frame.data, replayed };
+        for (const handler of [...channel.handlers]) {
+            this.safely(() => handler(publication));
+        }
+        this.emit('publication', publication);
+    }
+    answer(frame) {
+        const id = typeof frame.id === 'string' ? frame.id : undefined;
+        const request = id === undefined ? undefined : this.inflight.get(id);
+        if (!request) {
+            if (frame.t === 'err') {
+                this.emit('error', new GatewayError(String(frame.code), `err without a pending request: ${String(frame.msg)}`));
+            }
+            return;
+        }
+        this.inflight.delete(request.id);
+        this.clearClientTimer(request.timer);
+        if (frame.t === 'ok') {
+            request.resolve(frame);
+        }
+        else {
+            request.reject(new GatewayError(String(frame.code), String(frame.msg ?? frame.code)));
+        }
+    }
+    unrecovered(event) {
+        if ((this.listeners.get('unrecovered')?.size ?? 0) === 0 && !this.warnedUnrecovered) {
+            this.warnedUnrecovered = true;
+            console.warn('@orleansgateway/client: messages were lost to retention and no "unrecovered" handler is registered: resync from your backend', event);
+        }
+        this.emit('unrecovered', event);
+    }
+    // ---- frames out ----
+    canSend() {
+        const conn = this.conn;
+        return conn !== undefined && conn.welcomed && conn.bye === undefined && conn.ws.readyState === OPEN;
+    }
+    get requestTimeoutMs() {
+        return this.options.requestTimeoutMs ?? 10_000;
+    }
+    userRequest(body) {
+        if (this.closed) {
+            return Promise.reject(new GatewayError('closed', 'the client is closed'));
+        }
+        if (!this.canSend() && this.queue.length >= (this.options.maxQueue ?? 1_000)) {
+            return Promise.reject(new GatewayError('queue_full', `not connected and the send queue is full (${this.queue.length} requests, maxQueue): retry after reconnecting`));
+        }
+        return new Promise((resolve, reject) => {
+            const request = this.makeRequest(body, 'user', () => resolve(), reject);
+            if (this.canSend()) {
+                this.transmit(request, this.conn);
+            }
+            else {
+                this.queue.push(request);
+            }
+        });
+    }
+    makeRequest(body, kind, resolve, reject) {
+        const id = `c${++this.nextId}`;
+        const request = { id, frame: { ...body, id }, kind, resolve, reject, timer: undefined, conn: undefined };
+        const timeoutMs = this.requestTimeoutMs;
+        request.timer = this.clientTimer(() => {
+            this.inflight.delete(id);
+            const queued = this.queue.indexOf(request);
+            if (queued >= 0) {
+                this.queue.splice(queued, 1);
+            }
+            reject(new GatewayError('timeout', `${body.t}: no answer within ${timeoutMs} ms${queued >= 0 ? ' (never sent: not connected)' : ''}`));
+        }, timeoutMs);
+        return request;
+    }
+    transmit(request, conn) {
+        request.conn = conn;
+        this.inflight.set(request.id, request);
+        try {
+            conn.ws.send(JSON.stringify(request.frame));
+        }
+        catch (error) {
+            this.lost(conn, `send failed: ${String(error)}`);
+        }
+    }
+    sendSub(channel, conn) {
+        const since = channel.lastOff;
+        const frame = since === undefined ? { t: 'sub', ch: channel.ch } : { t: 'sub', ch: channel.ch, since };
+        const request = this.makeRequest(frame, 'sub', ok => this.subscribed(channel, since, ok), error => this.subscribeFailed(channel, error));
+        this.transmit(request, conn);
+    }
+    subscribed(channel, since, ok) {
+        if (this.channels.get(channel.ch) !== channel) {
+            return;
+        }
+        const off = Number(ok.off);
+        const recovered = ok.recovered !== false;
+        if (channel.lastOff === undefined || channel.lastOff > off) {
+            // Fresh subscription, or the channel is behind us (it lost its state): count from its offset.
+            channel.lastOff = off;
+        }
+        channel.replayUntil = since === undefined ? -1 : off;
+        if (!recovered) {
+            this.unrecovered({ scope: 'channel', ch: channel.ch, since, off });
+        }
+        for (const waiter of channel.waiters) {
+            this.clearClientTimer(waiter.timer);
+            waiter.resolve({ off, recovered });
+        }
+        channel.waiters = [];
+    }
+    subscribeFailed(channel, error) {
+        if (error.code === 'connection_lost' || this.channels.get(channel.ch) !== channel) {
+            return; // re-sent on the next connection
+        }
+        if (channel.waiters.length > 0) {
+            this.channels.delete(channel.ch);
+            for (const waiter of channel.waiters) {
+                this.clearClientTimer(waiter.timer);
+                waiter.reject(error);
+            }
+            channel.waiters = [];
+        }
+        else {
+            // A re-subscribe after reconnecting was refused (e.g. the refreshed token no longer allows it).
+            this.emit('error', new GatewayError(error.code, `re-subscribe to ${channel.ch} failed: ${error.message}`));
+            if (error.code === 'unavailable' || error.code === 'timeout') {
+                // Transient: try again on this connection after a pause (a new connection re-subscribes anyway).
+                const conn = this.conn;
+                if (conn) {
+                    this.connTimer(conn, () => {
+                        if (this.channels.get(channel.ch) === channel && this.canSend()) {
+                            this.sendSub(channel, conn);
+                        }
+                    }, 1_000);
+                }
+            }
+            else {
+                this.channels.delete(channel.ch);
+            }
+        }
+    }
+    // ---- heartbeat and token refresh ----
+    scheduleHeartbeat(conn, intervalMs) {
+        const timeoutMs = this.options.heartbeatTimeoutMs ?? 10_000;
+        const check = () => {
+            const now = Date.now();
+            if (conn.pingSentAt !== undefined) {
+                if (conn.lastRx >= conn.pingSentAt) {
+                    conn.pingSentAt = undefined;
+                }
+                else if (now - conn.pingSentAt >= timeoutMs) {
+                    this.lost(conn, 'heartbeat timeout');
+                    return;
+                }
+                else {
+                    this.connTimer(conn, check, conn.pingSentAt + timeoutMs - now);
+                    return;
+                }
+            }
+            const idle = now - conn.lastRx;
+            if (idle < intervalMs) {
+                this.connTimer(conn, check, intervalMs - idle);
+                return;
+            }
+            conn.pingSentAt = now;
+            try {
+                conn.ws.send(JSON.stringify({ t: 'ping', id: `hb${++this.nextId}` }));
+            }
+            catch (error) {
+                this.lost(conn, `ping failed: ${String(error)}`);
+                return;
+            }
+            this.connTimer(conn, check, timeoutMs);
+        };
+        this.connTimer(conn, check, intervalMs);
+    }
+    scheduleRefresh(conn) {
+        if (this.options.inBandRefresh === false || !this.token) {
+            return;
+        }
+        const expiresAt = tokenExpiryMs(this.token);
+        if (expiresAt === undefined) {
+            return;
+        }
+        const life = expiresAt - Date.now();
+        const margin = this.options.refreshMarginMs ?? 30_000;
+        const delay = Math.max(0, life - margin, life / 2);
+        this.connTimer(conn, () => void this.refresh(conn), delay);
+    }
+    async refresh(conn) {
+        let token;
+        try {
+            token = await this.options.getToken();
+        }
+        catch (error) {
+            if (conn === this.conn) {
+                this.emit('error', new Error(`token refresh: getToken failed: ${String(error)}`));
+                this.connTimer(conn, () => void this.refresh(conn), 5_000);
+            }
+            return;
+        }
+        if (conn !== this.conn || !this.canSend()) {
+            return; // a new connection fetches its own token
+        }
+        try {
+            await new Promise((resolve, reject) => this.transmit(this.makeRequest({ t: 'auth', token }, 'auth', resolve, reject), conn));
+        }
+        catch (error) {
+            const code = error.code;
+            if (conn !== this.conn) {
+                return;
+            }
+            if (code === 'bad_request') {
+                // A server without the auth extension: reconnect with the fresh token instead.
+                this.lost(conn, 'token refresh by reconnecting');
+            }
+            else {
+                this.emit('error', new GatewayError(code, `token refresh refused: ${error.message}`));
+                this.connTimer(conn, () => void this.refresh(conn), 5_000);
+            }
+            return;
+        }
+        if (conn !== this.conn) {
+            return;
+        }
+        this.token = token;
+        this.counters.tokenRefreshes++;
+        this.emit('token', { via: 'auth', expiresAt: tokenExpiryMs(token) });
+        this.scheduleRefresh(conn);
+    }
+    // ---- plumbing ----
+    setState(state) {
+        if (this.currentState === state) {
+            return;
+        }
+        this.currentState = state;
+        this.emit('state', state);
+    }
+    emit(event, payload) {
+        const set = this.listeners.get(event);
+        if (!set) {
+            return;
+        }
+        for (const handler of [...set]) {
+            this.safely(() => handler(payload));
+        }
+    }
+    /** An application handler that throws must not break delivery: report it asynchronously, like an event loop would. */
+    safely(call) {
+        try {
+            call();
+        }
+        catch (error) {
+            setTimeout(() => {
+                throw error;
+            }, 0);
+        }
+    }
+    connTimer(conn, callback, delayMs) {
+        const timer = setTimeout(() => {
+            conn.timers.delete(timer);
+            callback();
+        }, Math.min(Math.max(0, delayMs), MAX_TIMER_MS));
+        conn.timers.add(timer);
+    }
+    clientTimer(callback, delayMs) {
+        const timer = setTimeout(() => {
+            this.clientTimers.delete(timer);
+            callback();
+        }, Math.min(Math.max(0, delayMs), MAX_TIMER_MS));
+        this.clientTimers.add(timer);
+        return timer;
+    }
+    clearClientTimer(timer) {
+        if (timer !== undefined) {
+            clearTimeout(timer);
+            this.clientTimers.delete(timer);
+        }
+    }
+}
+/** Creates a client and starts connecting. */
+export function connect(options) {
+    return new GatewayClient(options);
+}

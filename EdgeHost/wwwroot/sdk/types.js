@@ -1,0 +1,2 @@
+/** The WebSocket subprotocol of wire protocol version 1. */
+export const SUBPROTOCOL = 'ogw.v1.json';

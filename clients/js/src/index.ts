@@ -1,0 +1,22 @@
+export { connect, GatewayClient } from './client.js';
+export { GatewayError, type GatewayErrorCode } from './errors.js';
+export { tokenExpiryMs } from './jwt.js';
+export { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+export {
+  SUBPROTOCOL,
+  type BackoffOptions,
+  type ClientEvents,
+  type ClientStats,
+  type ConnectedEvent,
+  type ConnectionState,
+  type ConnectOptions,
+  type DirectMessage,
+  type DisconnectedEvent,
+  type Publication,
+  type ReconnectingEvent,
+  type SubscribeResult,
+  type TokenEvent,
+  type UnrecoveredEvent,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './types.js';

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Everything the JS SDK needs, then every JS test: `npm ci`, the SDK build (also refreshing its copy in
+# EdgeHost/wwwroot/sdk), the EdgeHost build when its sources changed, and `node --test` over test/ (unit tests, tests
+# against real EdgeHost processes, and the demo page in headless Chromium). Needs node >= 20, npm, the .NET SDK, and
+# Debian's chromium (installed here when missing and running as root). A missing dependency fails the run.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+for tool in node npm dotnet; do
+  command -v "$tool" >/dev/null || { echo "test.sh: $tool is required" >&2; exit 1; }
+done
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || { echo "test.sh: node >= 20 is required (found $(node --version))" >&2; exit 1; }
+
+chromium="${OGW_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing chromium (Debian package) for the browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "test.sh: $chromium not found; install Debian's chromium (apt-get install -y chromium) or set OGW_CHROMIUM" >&2
+    exit 1
+  fi
+fi
+
+npm ci --no-audit --no-fund
+npm run build
+npm run typecheck
+
+# The demo page serves the committed copy of the SDK build: it must be the build of the committed sources.
+if git -C "$root" rev-parse --git-dir >/dev/null 2>&1 && ! git -C "$root" diff --quiet -- EdgeHost/wwwroot/sdk; then
+  echo "test.sh: EdgeHost/wwwroot/sdk differs from the fresh SDK build: commit it (npm run build copies it)" >&2
+  [ "${CI:-}" = true ] && exit 1
+fi
+
+dll="$root/EdgeHost/bin/Debug/net10.0/OrleansGateway.EdgeHost.dll"
+newer=""
+if [ -f "$dll" ]; then
+  newer="$(find "$root/EdgeHost" "$root/Grains" "$root/Grains.Interfaces" "$root/Streams.Kafka" \
+    \( -path '*/bin' -o -path '*/obj' -o -path '*/wwwroot' \) -prune -o \
+    -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' \) -newer "$dll" -print -quit)"
+  for props in "$root"/Directory.Build.props "$root"/Directory.Packages.props "$root"/global.json; do
+    [ -f "$props" ] && [ "$props" -nt "$dll" ] && newer="$props"
+  done
+fi
+if [ ! -f "$dll" ] || [ -n "$newer" ]; then
+  echo "test.sh: building the EdgeHost${newer:+ ($newer changed)}"
+  dotnet build "$root/EdgeHost" -c Debug -nologo -v quiet
+fi
+
+export OGW_CHROMIUM="$chromium"
+# Test files by name: a bare test/ would also "run" the helpers (every .mjs under a test/ folder counts on Node 20).
+node --test --test-concurrency=1 --test-force-exit test/unit/*.test.mjs test/gateway/*.test.mjs test/browser/*.test.mjs
