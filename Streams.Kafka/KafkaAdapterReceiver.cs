@@ -73,6 +73,13 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
 
         var batch = ReadBatch(consumer, maxCount);
 
+        // Lag = records in the partition not yet accepted by a grain (librdkafka's cached high watermark: no round trip).
+        var high = consumer.GetWatermarkOffsets(_partition).High;
+        if (high.Value >= 0)
+        {
+            _metrics.SetLag(_partition.Topic, _partition.Partition.Value, Math.Max(0, high.Value - _tracker.CommittableOffset));
+        }
+
         // Skipped and given-up records settle without a delivery: commit past them here too.
         if (_tracker.CommittableOffset > _committed)
         {
@@ -140,6 +147,7 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
         finally
         {
             _consumer = null;
+            _metrics.RemoveLag(_partition.Topic, _partition.Partition.Value); // another silo reports this partition now
             await CloseAsync(consumer, timeout);
         }
     }

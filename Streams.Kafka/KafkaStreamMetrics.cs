@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -14,6 +15,7 @@ internal sealed class KafkaStreamMetrics
     private readonly Counter<long> _recordsGivenUp;
     private readonly Counter<long> _commits;
     private readonly Counter<long> _commitFailures;
+    private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
 
     public KafkaStreamMetrics(IMeterFactory meterFactory)
     {
@@ -23,6 +25,8 @@ internal sealed class KafkaStreamMetrics
         _recordsGivenUp = meter.CreateCounter<long>("ogw.kafka.records.given_up", "{record}", "Records Orleans failed to deliver within MaxEventDeliveryTime.");
         _commits = meter.CreateCounter<long>("ogw.kafka.commits", "{commit}", "Offset commits that succeeded.");
         _commitFailures = meter.CreateCounter<long>("ogw.kafka.commit.failures", "{commit}", "Offset commits that failed after every attempt.");
+        meter.CreateObservableGauge("ogw.kafka.consumer.lag", ObserveLag, "{record}",
+            "Records in a partition read by this silo that no grain has accepted yet (high watermark - committed position).");
     }
 
     public void RecordRead(string topic) => _recordsRead.Add(1, Tag(topic));
@@ -34,6 +38,13 @@ internal sealed class KafkaStreamMetrics
     public void Commit(string topic) => _commits.Add(1, Tag(topic));
 
     public void CommitFailed(string topic) => _commitFailures.Add(1, Tag(topic));
+
+    public void SetLag(string topic, int partition, long lag) => _lag[(topic, partition)] = lag;
+
+    public void RemoveLag(string topic, int partition) => _lag.TryRemove((topic, partition), out _);
+
+    private IEnumerable<Measurement<long>> ObserveLag() =>
+        _lag.Select(e => new Measurement<long>(e.Value, new KeyValuePair<string, object?>("topic", e.Key.Topic), new KeyValuePair<string, object?>("partition", e.Key.Partition)));
 
     private static TagList Tag(string topic) => new() { { "topic", topic } };
 }

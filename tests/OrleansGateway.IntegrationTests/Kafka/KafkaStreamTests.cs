@@ -149,6 +149,19 @@ public sealed class KafkaStreamTests : IClassFixture<KafkaStreamFixture>
     }
 
     [Fact]
+    public async Task KafkaStream_ConsumerFailing_LagGaugeShowsTheUndeliveredRecordThenZero()
+    {
+        var client = KafkaTestKit.Unique("laggy");
+        KafkaProbe.FailNext(client, 20); // ~1 s of retries with the 50 ms delivery backoff
+        var produced = await _fixture.Producer.ProduceAsync(_fixture.Topic, KafkaTestKit.Record(client, """{"lag":true}"""));
+        using var lag = new LagProbe(_fixture.Topic, produced.Partition.Value);
+
+        await KafkaTestKit.EventuallyAsync(() => lag.Read() >= 1, KafkaTestKit.Timeout, "a positive lag while the grain fails");
+        await KafkaProbe.WaitUntilAsync(() => KafkaProbe.For(client).Count == 1, KafkaTestKit.Timeout, "the successful delivery");
+        await KafkaTestKit.EventuallyAsync(() => lag.Read() == 0, KafkaTestKit.Timeout, "the lag back to zero after the commit");
+    }
+
+    [Fact]
     public async Task KafkaStream_ConsumerFailsThreeTimes_RecordIsRedeliveredAndCommittedOnlyAfterSuccess()
     {
         var client = KafkaTestKit.Unique("flaky");
@@ -170,6 +183,60 @@ public sealed class KafkaStreamTests : IClassFixture<KafkaStreamFixture>
 }
 
 /// <summary>Sums a counter of the Kafka meter for one topic (every silo's instruments).</summary>
+/// <summary>Reads the current value of <c>ogw.kafka.consumer.lag</c> for one partition.</summary>
+internal sealed class LagProbe : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly string _topic;
+    private readonly int _partition;
+    private long _value = -1;
+
+    public LagProbe(string topic, int partition)
+    {
+        _topic = topic;
+        _partition = partition;
+        _listener.InstrumentPublished = (i, listener) =>
+        {
+            if (i.Meter.Name == KafkaStreamMetrics.MeterName && i.Name == "ogw.kafka.consumer.lag")
+            {
+                listener.EnableMeasurementEvents(i);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? topicTag = null;
+            int? partitionTag = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "topic")
+                {
+                    topicTag = tag.Value as string;
+                }
+                else if (tag.Key == "partition")
+                {
+                    partitionTag = tag.Value as int?;
+                }
+            }
+
+            if (topicTag == _topic && partitionTag == _partition)
+            {
+                Interlocked.Exchange(ref _value, value);
+            }
+        });
+        _listener.Start();
+    }
+
+    /// <summary>The latest observed lag; -1 when this silo process reports none for the partition.</summary>
+    public long Read()
+    {
+        Interlocked.Exchange(ref _value, -1);
+        _listener.RecordObservableInstruments();
+        return Interlocked.Read(ref _value);
+    }
+
+    public void Dispose() => _listener.Dispose();
+}
+
 internal sealed class CounterProbe : IDisposable
 {
     private readonly MeterListener _listener = new();
