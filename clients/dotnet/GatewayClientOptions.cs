@@ -1,0 +1,69 @@
+namespace OrleansGateway.Client;
+
+/// <summary>How a <see cref="GatewayClient"/> connects and behaves.</summary>
+public sealed class GatewayClientOptions
+{
+    /// <summary>Edge URLs (<c>wss://host/ws</c>); on a failed or lost connection the client moves to the next one.</summary>
+    public IReadOnlyList<Uri> Urls { get; set; } = [];
+
+    /// <summary>Called on every (re)connect and before the token expires; returns a JWT.</summary>
+    public required Func<CancellationToken, ValueTask<string>> GetTokenAsync { get; set; }
+
+    /// <summary>How long a request waits for its <c>ok</c>/<c>err</c>, queueing included. Default 10 s.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Requests queued while reconnecting; beyond, <see cref="GatewayException.Code"/> is <c>queue_full</c>. Default 256.</summary>
+    public int MaxQueuedRequests { get; set; } = 256;
+
+    /// <summary>First reconnect delay (exponential backoff with full jitter). Default 200 ms.</summary>
+    public TimeSpan ReconnectBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Largest reconnect delay. Default 10 s.</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A <c>ping</c> is sent after this long without any frame from the server. Default 15 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>No frame this long after a <c>ping</c>: the connection is dead, reconnect. Default 10 s.</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The token is refreshed in-band (<c>auth</c>) this long before it expires. Default 30 s.</summary>
+    public TimeSpan TokenRefreshMargin { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Direct messages buffered for <see cref="GatewayClient.Messages"/>. Default 10,000.</summary>
+    public int MessageBufferCapacity { get; set; } = 10_000;
+
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+}
+
+/// <summary>Connection state, for UI.</summary>
+public enum ConnectionState
+{
+    Connecting,
+    Connected,
+    Reconnecting,
+    Disconnected,
+}
+
+/// <summary>A direct message (<c>msg</c>).</summary>
+public sealed record DirectMessage(long Seq, string From, System.Text.Json.JsonElement Data);
+
+/// <summary>A channel publication (<c>pub</c>).</summary>
+public sealed record Publication(string Channel, long Offset, string From, System.Text.Json.JsonElement Data);
+
+/// <summary>
+/// Messages were lost to retention while disconnected (<c>recovered:false</c>): the app must resync from its backend.
+/// <see cref="Channel"/> is null for the direct-message mailbox.
+/// </summary>
+public sealed record RecoveryLost(string? Channel);
+
+/// <summary>
+/// A request failed: <see cref="Code"/> is the server's <c>err</c> code (<c>bad_request</c>, <c>forbidden</c>, …) or a
+/// client one: <c>timeout</c>, <c>queue_full</c>, <c>connection_lost</c> (sent, outcome unknown), <c>closed</c>.
+/// </summary>
+public sealed class GatewayException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
