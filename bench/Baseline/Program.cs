@@ -15,7 +15,7 @@ var parameters = new TokenValidationParameters
 {
     ValidIssuer = Environment.GetEnvironmentVariable("BENCH_ISSUER") ?? "bench",
     ValidAudience = Environment.GetEnvironmentVariable("BENCH_AUDIENCE") ?? "ogw",
-    IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret)),
+    IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret)) { KeyId = "bench" },
     ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
     ValidateIssuerSigningKey = true,
     ClockSkew = TimeSpan.FromSeconds(30),

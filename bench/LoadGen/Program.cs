@@ -17,5 +17,9 @@ return args[0] switch
 {
     "idle" => await IdleScenario.RunAsync(settings, deadline.Token),
     "direct" => await DirectScenario.RunAsync(settings, deadline.Token),
+    "fanout" => await FanoutScenario.RunAsync(settings, deadline.Token),
+    "scale" => await ScaleScenario.RunAsync(settings, deadline.Token),
+    "scale-worker" => await ScaleScenario.WorkerAsync(settings, deadline.Token),
+    "drain" => await DrainScenario.RunAsync(settings, deadline.Token),
     _ => throw new ArgumentException($"unknown scenario '{args[0]}'"),
 };
