@@ -48,6 +48,12 @@ internal static class DirectScenario
             peer.LastSeq = (await peer.Conn.Welcome).Seq;
         }
 
+        // Background: what the server processes burn with every client connected and nothing sent (timers, leases,
+        // membership, GC). Reported so CPU per message can be read net of it.
+        var idleSeconds = s.Double("idle-cpu-s", 3);
+        var idleCpu0 = ServerProcs.CpuSeconds(common.Procs);
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds), cancellationToken);
+        state.BackgroundCores = (ServerProcs.CpuSeconds(common.Procs) - idleCpu0) / idleSeconds;
         var passed = new List<double>();
         var results = new List<(double Rate, bool Sustained)>();
         foreach (var rate in rates)
@@ -176,6 +182,8 @@ internal static class DirectScenario
             .Add("server_cpu_s", cpu)
             .Add("server_cores_used", cpu / duration)
             .Add("cpu_us_per_delivered", windowDelivered == 0 ? double.NaN : cpu * 1e6 / windowDelivered)
+            .Add("background_server_cores", state.BackgroundCores)
+            .Add("cpu_us_per_delivered_net", windowDelivered == 0 ? double.NaN : Math.Max(0, cpu - state.BackgroundCores * duration) * 1e6 / windowDelivered)
             .Add("loadgen_cores_used", self / duration)
             .Add("machine_busy_pct", machineBusy)
             .Add("sustained", sustained)
@@ -200,6 +208,8 @@ internal static class DirectScenario
         public Peer[] Peers { get; set; } = [];
 
         public Latencies Latencies { get; set; } = new(1);
+
+        public double BackgroundCores { get; set; }
 
         public long Queued() => Peers.Sum(p => (long)Volatile.Read(ref p.QueuedSends));
 
