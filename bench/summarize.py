@@ -58,9 +58,24 @@ def main(path):
             if rate in o_direct and rate in k_direct and o_direct[rate]["cpu_us_per_delivered"] and k_direct[rate]["cpu_us_per_delivered"]:
                 print(f"     ratio orleans/kestrel at {fmt(rate)}: cpu per msg x{o_direct[rate]['cpu_us_per_delivered'] / k_direct[rate]['cpu_us_per_delivered']:.2f}"
                       + (f", p99 x{o_direct[rate]['p99_ms'] / k_direct[rate]['p99_ms']:.2f}" if o_direct[rate]["p99_ms"] and k_direct[rate]["p99_ms"] else ""))
+    background = {}
     for target in ("orleans", "kestrel"):
         for r in pick(rows, "direct-summary", target):
-            print(f"max sustained rate ({target}): {fmt(r['max_sustained_rate'])} msg/s (tried {r['rates_tried']})")
+            background[target] = r.get("background_server_cores")
+            print(f"max sustained rate ({target}): {fmt(r['max_sustained_rate'])} msg/s (tried {r['rates_tried']}); "
+                  f"background CPU with all clients connected and idle: {fmt(r.get('background_server_cores'))} cores")
+    if o_direct or k_direct:
+        print("\ndirect, where the CPU goes (CPU net of background = (server_cpu_s - background cores x duration) / delivered)")
+        print("rate | target | cpu us/msg | net cpu us/msg | alloc KB/msg | GCs gen0/1/2 | GC suspended ms | cpu by thread kind")
+        for rate in sorted(set(o_direct) | set(k_direct)):
+            for name, d in (("orleans", o_direct), ("kestrel", k_direct)):
+                r = d.get(rate)
+                if r:
+                    bg = background.get(name)
+                    delivered = r["delivered_per_second"] * r["duration_s"]
+                    net = max(0.0, r["server_cpu_s"] - bg * r["duration_s"]) * 1e6 / delivered if bg is not None and delivered else None
+                    print(" | ".join(fmt(x) for x in [rate, name, r["cpu_us_per_delivered"], net, r.get("server_alloc_kb_per_delivered"),
+                                                      r.get("server_gc_count_gen0_1_2"), r.get("server_gc_suspended_ms"), r.get("server_cpu_by_thread")]))
 
     for scenario in ("idle", "scale", "fanout", "drain"):
         for r in [r for r in rows if r.get("scenario") == scenario]:

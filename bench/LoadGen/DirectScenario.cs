@@ -48,12 +48,6 @@ internal static class DirectScenario
             peer.LastSeq = (await peer.Conn.Welcome).Seq;
         }
 
-        // Background: what the server processes burn with every client connected and nothing sent (timers, leases,
-        // membership, GC). Reported so CPU per message can be read net of it.
-        var idleSeconds = s.Double("idle-cpu-s", 3);
-        var idleCpu0 = ServerProcs.CpuSeconds(common.Procs);
-        await Task.Delay(TimeSpan.FromSeconds(idleSeconds), cancellationToken);
-        state.BackgroundCores = (ServerProcs.CpuSeconds(common.Procs) - idleCpu0) / idleSeconds;
         var passed = new List<double>();
         var results = new List<(double Rate, bool Sustained)>();
         foreach (var rate in rates)
@@ -70,7 +64,15 @@ internal static class DirectScenario
             }
         }
 
+        // Background: what the server processes burn with every client connected and nothing sent (timers, leases,
+        // membership, GC), measured after the sweep (JIT done, traffic settled), so CPU per message can be read net of it.
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+        var idleSeconds = s.Double("idle-cpu-s", 5);
+        var idleCpu0 = ServerProcs.CpuSeconds(common.Procs);
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds), cancellationToken);
+        var background = (ServerProcs.CpuSeconds(common.Procs) - idleCpu0) / idleSeconds;
         new Report("direct-summary", s)
+            .Add("background_server_cores", background)
             .Add("pairs", pairs)
             .Add("edges", common.Edges.Length)
             .Add("rates_tried", string.Join(",", results.Select(r => r.Rate)))
@@ -107,7 +109,9 @@ internal static class DirectScenario
         long issued = 0;
         var measuring = false;
         double cpu0 = 0, self0 = 0;
-        (long Busy, long Total) machine0 = default;
+        Dictionary<string, double> threads0 = [];
+        GcMonitor? gc = null;
+        (long Busy, long Total, long Steal) machine0 = default;
         long sentAtWindow = 0;
         while (true)
         {
@@ -119,6 +123,8 @@ internal static class DirectScenario
                 self0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
                 machine0 = ServerProcs.MachineJiffies();
                 sentAtWindow = state.Sent;
+                threads0 = ThreadCpu.Snapshot(common.Procs);
+                gc = s.Str("gc-events", "true") == "true" ? GcMonitor.Start(common.Procs) : null;
             }
 
             if (now >= end)
@@ -136,6 +142,9 @@ internal static class DirectScenario
         }
 
         var cpu = ServerProcs.CpuSeconds(common.Procs) - cpu0;
+        var threads = ThreadCpu.Breakdown(threads0, ThreadCpu.Snapshot(common.Procs));
+        var gcStats = gc?.Stop();
+        gc?.Dispose();
         var self = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - self0;
         var machine1 = ServerProcs.MachineJiffies();
         var windowSent = state.Sent - sentAtWindow;
@@ -182,10 +191,13 @@ internal static class DirectScenario
             .Add("server_cpu_s", cpu)
             .Add("server_cores_used", cpu / duration)
             .Add("cpu_us_per_delivered", windowDelivered == 0 ? double.NaN : cpu * 1e6 / windowDelivered)
-            .Add("background_server_cores", state.BackgroundCores)
-            .Add("cpu_us_per_delivered_net", windowDelivered == 0 ? double.NaN : Math.Max(0, cpu - state.BackgroundCores * duration) * 1e6 / windowDelivered)
+            .Add("server_cpu_by_thread", threads)
+            .Add("server_alloc_kb_per_delivered", gcStats is { } g1 && windowDelivered > 0 ? g1.Allocated / 1024.0 / windowDelivered : null)
+            .Add("server_gc_count_gen0_1_2", gcStats is { } g2 ? $"{g2.Gen0}/{g2.Gen1}/{g2.Gen2}" : null)
+            .Add("server_gc_suspended_ms", gcStats?.PauseMs)
             .Add("loadgen_cores_used", self / duration)
             .Add("machine_busy_pct", machineBusy)
+            .Add("machine_steal_pct", 100.0 * (machine1.Steal - machine0.Steal) / Math.Max(1, machine1.Total - machine0.Total))
             .Add("sustained", sustained)
             .Emit();
         return sustained;
@@ -209,7 +221,6 @@ internal static class DirectScenario
 
         public Latencies Latencies { get; set; } = new(1);
 
-        public double BackgroundCores { get; set; }
 
         public long Queued() => Peers.Sum(p => (long)Volatile.Read(ref p.QueuedSends));
 

@@ -21,6 +21,7 @@ internal static class IdleScenario
         var selfAfter = ServerProcs.RssBytes(Environment.ProcessId);
 
         long Delta(string role) => procs.Where(p => p.Role == role).Sum(p => after.Rss[p.Pid] - before.Rss[p.Pid]);
+        long HeapDelta(string role) => after.HeapOf(procs.Where(p => p.Role == role)) - before.HeapOf(procs.Where(p => p.Role == role));
         double PerConn(long bytes) => stats.Ok == 0 ? double.NaN : bytes / 1024.0 / stats.Ok;
         new Report("idle", s)
             .Add("connections_requested", n)
@@ -37,6 +38,9 @@ internal static class IdleScenario
             .Add("silo_rss_before_mb", procs.Where(p => p.Role == "silo").Sum(p => before.Rss[p.Pid]) / 1048576.0)
             .Add("silo_rss_after_mb", procs.Where(p => p.Role == "silo").Sum(p => after.Rss[p.Pid]) / 1048576.0)
             .Add("silo_kb_per_client_grain", procs.Any(p => p.Role == "silo") ? PerConn(Delta("silo")) : null)
+            .Add("edge_managed_heap_after_mb", after.HeapOf(procs.Where(p => p.Role == "edge")) / 1048576.0)
+            .Add("edge_managed_kb_per_connection", PerConn(HeapDelta("edge")))
+            .Add("silo_managed_kb_per_client_grain", procs.Any(p => p.Role == "silo") ? PerConn(HeapDelta("silo")) : null)
             .Add("server_kb_per_connection_total", PerConn(Delta("edge") + Delta("silo")))
             .Add("loadgen_kb_per_connection", PerConn(selfAfter - selfBefore))
             .Add("failures", stats.FailureSummary())
