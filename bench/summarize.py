@@ -93,9 +93,13 @@ def main(path):
         same = [k for k in idle_k if k["connections_ok"] == big["connections_ok"]]
         if same and same[-1]["edge_kb_per_connection"]:
             line += f" (raw Kestrel {fmt(same[-1]['edge_kb_per_connection'])} KB, ratio x{big['edge_kb_per_connection'] / same[-1]['edge_kb_per_connection']:.2f})"
+        line += f"; managed heap {fmt(big.get('edge_managed_kb_per_connection'))} KB"
+        if same:
+            line += f" (raw Kestrel {fmt(same[-1].get('edge_managed_kb_per_connection'))} KB)"
         checks.append((big["edge_kb_per_connection"] is not None and big["edge_kb_per_connection"] <= 10, line))
         s = big.get("silo_kb_per_client_grain")
-        checks.append((s is not None and s <= 4, f"silo <= 4 KB per idle client grain: {fmt(s)} KB at {big['connections_ok']} grains"))
+        checks.append((s is not None and s <= 4, f"silo <= 4 KB per idle client grain: {fmt(s)} KB RSS at {big['connections_ok']} grains; "
+                                                 f"managed heap {fmt(big.get('silo_managed_kb_per_client_grain'))} KB"))
     r20 = o_direct.get(20000)
     if r20:
         ok = r20["sustained"] and r20["lost"] == 0 and r20["p99_ms"] is not None and r20["p99_ms"] < 50
@@ -114,7 +118,12 @@ def main(path):
     for r in pick(rows, "scale", "orleans"):
         checks.append((r["connections_held"] >= 100_000,
                        f"scale 100,000 concurrent connections: {r['connections_held']} held ({r['stopped_because']}); "
-                       f"edge {fmt(r['edge_kb_per_connection'])} KB/conn, silo {fmt(r['silo_kb_per_client_grain'])} KB/grain"))
+                       f"edge {fmt(r['edge_kb_per_connection'])} KB/conn RSS ({fmt(r.get('edge_managed_kb_per_connection'))} KB managed), "
+                       f"silo {fmt(r['silo_kb_per_client_grain'])} KB/grain RSS ({fmt(r.get('silo_managed_kb_per_client_grain'))} KB managed)"))
+        checks.append((r["edge_kb_per_connection"] is not None and r["edge_kb_per_connection"] <= 10,
+                       f"edge <= 10 KB/connection at scale: {fmt(r['edge_kb_per_connection'])} KB at {r['connections_held']}"))
+        checks.append((r["silo_kb_per_client_grain"] is not None and r["silo_kb_per_client_grain"] <= 4,
+                       f"silo <= 4 KB per client grain at scale: {fmt(r['silo_kb_per_client_grain'])} KB at {r['connections_held']}"))
     for ok, line in checks:
         print(f"  [{verdict(ok)}] {line}")
 
@@ -160,7 +169,7 @@ def plot(rows, stem):
     if mem_series:
         script += [f"set output '{stem}-memory.png'", "set title 'server RSS growth (after - before, forced GC both times) vs connections held'",
                    "set xlabel 'connections'", "set ylabel 'RSS delta (MB)'", "plot " + ", ".join(mem_series)]
-    subprocess.run([gnuplot], input="\n".join(script) + "\n", text=True, check=False)
+    subprocess.run([gnuplot], input="\n".join(script) + "\n", text=True, check=False, stderr=subprocess.DEVNULL)
     for f in files:
         os.remove(f)
     for suffix in ("latency", "memory"):
