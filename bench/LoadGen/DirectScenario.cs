@@ -109,7 +109,7 @@ internal static class DirectScenario
         long issued = 0;
         var measuring = false;
         double cpu0 = 0, self0 = 0;
-        Dictionary<string, double> threads0 = [];
+        Dictionary<string, (string Group, double Seconds)> threads0 = [];
         GcMonitor? gc = null;
         (long Busy, long Total, long Steal) machine0 = default;
         long sentAtWindow = 0;

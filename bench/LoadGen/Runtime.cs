@@ -11,9 +11,10 @@ namespace OrleansGateway.Bench.LoadGen;
 /// </summary>
 internal static class ThreadCpu
 {
-    public static Dictionary<string, double> Snapshot(IEnumerable<ServerProc> procs)
+    /// <summary>CPU seconds so far of every live thread, keyed by pid/tid, with its "role:kind" group.</summary>
+    public static Dictionary<string, (string Group, double Seconds)> Snapshot(IEnumerable<ServerProc> procs)
     {
-        var totals = new Dictionary<string, double>();
+        var threads = new Dictionary<string, (string, double)>();
         foreach (var proc in procs)
         {
             string[] tasks;
@@ -36,8 +37,7 @@ internal static class ThreadCpu
                     var name = stat[(open + 1)..close];
                     var fields = stat[(close + 2)..].Split(' ');
                     var seconds = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-                    var key = $"{proc.Role}:{Kind(name)}";
-                    totals[key] = totals.GetValueOrDefault(key) + seconds;
+                    threads[$"{proc.Pid}/{Path.GetFileName(task)}"] = ($"{proc.Role}:{Kind(name)}", seconds);
                 }
                 catch (IOException)
                 {
@@ -46,15 +46,24 @@ internal static class ThreadCpu
             }
         }
 
-        return totals;
+        return threads;
     }
 
-    /// <summary>"edge:gc=12%,edge:threadpool=40%,…" of the CPU spent between two snapshots.</summary>
-    public static string Breakdown(Dictionary<string, double> before, Dictionary<string, double> after)
+    /// <summary>
+    /// "edge:threadpool=40%,silo:threadpool=30%,…": shares of the CPU the server threads alive at the end spent since
+    /// the first snapshot (threads that retired in between are not counted: their last seconds are unknowable here).
+    /// </summary>
+    public static string Breakdown(Dictionary<string, (string Group, double Seconds)> before, Dictionary<string, (string Group, double Seconds)> after)
     {
-        var delta = after.ToDictionary(kv => kv.Key, kv => kv.Value - before.GetValueOrDefault(kv.Key));
-        var total = delta.Values.Sum();
-        return total <= 0 ? "" : string.Join(",", delta.Where(kv => kv.Value > 0).OrderByDescending(kv => kv.Value)
+        var groups = new Dictionary<string, double>();
+        foreach (var (tid, (group, seconds)) in after)
+        {
+            var delta = seconds - (before.TryGetValue(tid, out var b) ? b.Seconds : 0);
+            groups[group] = groups.GetValueOrDefault(group) + delta;
+        }
+
+        var total = groups.Values.Sum();
+        return total <= 0 ? "" : string.Join(",", groups.Where(kv => kv.Value > 0).OrderByDescending(kv => kv.Value)
             .Select(kv => $"{kv.Key}={100 * kv.Value / total:F0}%"));
     }
 
