@@ -30,9 +30,9 @@ wait_ready() { # url name pid
   echo "$2 not ready at $1 after 60 s"; tail -20 "$LOGS/$2.log"; exit 1
 }
 
-start() { # name dll env...
+start() { # name dll env...: runs in the dll's folder, so its appsettings*.json are the content root's (as deployed)
   local name=$1 dll=$2; shift 2
-  env "$@" dotnet "$dll" > "$LOGS/$name.log" 2>&1 &
+  (cd "$(dirname "$dll")" && exec env "$@" dotnet "$dll") > "$LOGS/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   eval "PID_${name//-/_}=$pid"
