@@ -1,0 +1,77 @@
+# Shared by bench/run and bench/profile: build, start and stop the processes under test. Sourced, not run.
+# Expects ROOT, LOGS, STAMP, SECRET, ADMIN_TOKEN and the *_BASE ports to be set.
+
+has() { [[ ",$1," == *",$2,"* ]]; }
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 1
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+build_all() {
+  echo "== building (Release)"
+  for p in EdgeHost/EdgeHost.csproj Silo/Silo.csproj bench/Baseline/Baseline.csproj bench/LoadGen/LoadGen.csproj; do
+    dotnet build -c Release --nologo -v q "$p" > "$LOGS/build-$(basename "$p" .csproj).log" 2>&1 \
+      || { tail -30 "$LOGS/build-$(basename "$p" .csproj).log"; exit 1; }
+  done
+  BIN=bin/Release/net10.0
+  LOADGEN=(dotnet "$ROOT/bench/LoadGen/$BIN/OrleansGateway.Bench.LoadGen.dll")
+}
+
+wait_ready() { # url name pid
+  for _ in $(seq 1 120); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then echo "$2 exited; see $LOGS/$2.log"; tail -20 "$LOGS/$2.log"; exit 1; fi
+    sleep 0.5
+  done
+  echo "$2 not ready at $1 after 60 s"; tail -20 "$LOGS/$2.log"; exit 1
+}
+
+start() { # name dll env...: runs in the dll's folder, so its appsettings*.json are the content root's (as deployed)
+  local name=$1 dll=$2; shift 2
+  (cd "$(dirname "$dll")" && exec env "$@" dotnet "$dll") > "$LOGS/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  eval "PID_${name//-/_}=$pid"
+}
+
+pid_of() { local v="PID_${1//-/_}"; echo "${!v}"; }
+
+stop() { # name...: SIGTERM (edges drain their sessions first), bounded
+  for n in "$@"; do kill "$(pid_of "$n")" 2>/dev/null || true; done
+  for n in "$@"; do
+    local pid; pid=$(pid_of "$n")
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+}
+
+start_cluster() { # 2 silos; then start_edge N for each edge
+  CLUSTER=(Gateway__Cluster__ClusterId="bench-$STAMP" Gateway__Cluster__ServiceId="bench-$STAMP" ASPNETCORE_ENVIRONMENT=Production)
+  SILO_DLL=$ROOT/Silo/$BIN/OrleansGateway.Silo.dll
+  EDGE_DLL=$ROOT/EdgeHost/$BIN/OrleansGateway.EdgeHost.dll
+  echo "== starting silos"
+  start silo1 "$SILO_DLL" "${CLUSTER[@]}" ASPNETCORE_URLS="http://127.0.0.1:$SILO_HTTP_BASE" \
+    Gateway__Cluster__SiloPort=$SILO_PORT_BASE Gateway__Cluster__GatewayPort=$GATEWAY_PORT_BASE
+  wait_ready "http://127.0.0.1:$SILO_HTTP_BASE/health/ready" silo1 "$(pid_of silo1)"
+  start silo2 "$SILO_DLL" "${CLUSTER[@]}" ASPNETCORE_URLS="http://127.0.0.1:$((SILO_HTTP_BASE + 1))" \
+    Gateway__Cluster__SiloPort=$((SILO_PORT_BASE + 1)) Gateway__Cluster__GatewayPort=$((GATEWAY_PORT_BASE + 1)) \
+    Gateway__Cluster__PrimarySiloPort=$SILO_PORT_BASE
+  wait_ready "http://127.0.0.1:$((SILO_HTTP_BASE + 1))/health/ready" silo2 "$(pid_of silo2)"
+  EDGES_STARTED=0
+}
+
+start_edge() { # index (1-based)
+  local i=$1 port=$((EDGE_HTTP_BASE + $1 - 1))
+  EDGES_STARTED=$i
+  start "edge$i" "$EDGE_DLL" "${CLUSTER[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" \
+    Gateway__Cluster__GatewayPorts__0=$GATEWAY_PORT_BASE Gateway__Cluster__GatewayPorts__1=$((GATEWAY_PORT_BASE + 1)) \
+    Gateway__Auth__Issuer=bench Gateway__Auth__Audience=ogw Gateway__Auth__Keys__0__Id=bench \
+    Gateway__Auth__Keys__0__Algorithm=HS256 Gateway__Auth__Keys__0__Secret="$SECRET" Gateway__Auth__DefaultChannels__0='*' \
+    Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN"
+}
+edges_ws() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}ws://127.0.0.1:$((EDGE_HTTP_BASE + i - 1))"; done; echo "$s"; }
+edges_pids() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}$(pid_of "edge$i")"; done; echo "$s"; }
