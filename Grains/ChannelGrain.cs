@@ -34,12 +34,7 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
     public async Task<long> PublishAsync(string from, byte[] data)
     {
         var publication = await AppendAsync(_history, from, data);
-        if (Edges.EdgeCount > 0)
-        {
-            await Edges.PushAsync(static (edge, batch) => edge.PublishAsync(batch), new ChannelBatch(Channel, [publication]), Channel);
-        }
-
-        UpdateKeepAlive();
+        await PushAsync(static (edge, batch) => edge.PublishAsync(batch), new ChannelBatch(Channel, [publication]));
         return publication.Seq;
     }
 

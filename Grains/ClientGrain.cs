@@ -52,17 +52,7 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     public async Task<long> SendAsync(string from, byte[] data)
     {
         var message = await AppendAsync(_mailbox, from, data);
-        if (Edges.EdgeCount > 0)
-        {
-            await Edges.PushAsync(static (edge, batch) => edge.DeliverAsync(batch), new MailboxBatch(ClientId, [message]), ClientId);
-            UpdateKeepAlive();
-        }
-        else
-        {
-            // Nobody to push to: the message waits in retention, so the grain must outlive it.
-            DelayDeactivation(_options.MaxAge);
-        }
-
+        await PushAsync(static (edge, batch) => edge.DeliverAsync(batch), new MailboxBatch(ClientId, [message]));
         return message.Seq;
     }
 
@@ -72,7 +62,7 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     {
         await PruneAsync();
         var sessions = Edges.SessionCount;
-        await Edges.PushAsync(static (edge, arg) => edge.DisconnectAsync(arg.ClientId, arg.code), (ClientId, code), ClientId);
+        await PushAsync(static (edge, arg) => edge.DisconnectAsync(arg.ClientId, arg.code), (ClientId, code));
         return sessions;
     }
 

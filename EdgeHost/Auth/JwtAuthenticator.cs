@@ -16,7 +16,6 @@ internal sealed partial class JwtAuthenticator
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly TimeProvider _time;
     private readonly ILogger<JwtAuthenticator> _logger;
-    private readonly IDisposable? _onChange;
     private volatile State _state;
 
     public JwtAuthenticator(IOptionsMonitor<AuthOptions> options, TimeProvider time, ILogger<JwtAuthenticator> logger)
@@ -25,7 +24,8 @@ internal sealed partial class JwtAuthenticator
         _logger = logger;
         _state = Build(options.CurrentValue);
         // Keys rotate without a restart: a reloaded configuration (e.g. Gateway:Auth:KeysFile) swaps the whole state.
-        _onChange = options.OnChange(updated =>
+        // A singleton for the host's lifetime: the change subscription lives as long as the options monitor.
+        options.OnChange(updated =>
         {
             var result = new AuthOptionsValidator().Validate(null, updated);
             if (result.Failed)
@@ -38,8 +38,6 @@ internal sealed partial class JwtAuthenticator
             Log.Reloaded(_logger, updated.Keys.Count);
         });
     }
-
-    public IReadOnlyList<string> DefaultChannels => _state.Options.DefaultChannels;
 
     /// <summary>Validates <paramref name="token"/>; null when it must be refused (the reason is logged, not told).</summary>
     public async Task<ClientIdentity?> AuthenticateAsync(string? token)

@@ -15,8 +15,6 @@ internal sealed partial class ChannelSubscriptions(IGrainFactory grains, LocalEd
     /// <summary>Local subscribers of <paramref name="channel"/> (a snapshot).</summary>
     public ClientSession[] Get(string channel) => _channels.TryGetValue(channel, out var local) ? local.Subscribers : [];
 
-    public int ChannelCount => _channels.Count;
-
     /// <summary>
     /// Adds <paramref name="session"/> to the channel (subscribing the edge if it is the first) and returns the
     /// channel's offset and the replay after <paramref name="since"/>.

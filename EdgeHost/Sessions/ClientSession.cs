@@ -64,8 +64,6 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
 
     public string ClientId => Identity.ClientId;
 
-    public CloseReason? CloseReason => _close;
-
     public bool IsClosing => _close is not null;
 
     public int OutboxCapacity => _options.OutboxCapacity;

@@ -34,9 +34,6 @@ internal sealed partial class EdgeLeaseCache(IGrainFactory grains, TimeProvider 
         return new ValueTask<bool>(RefreshAsync(edgeId));
     }
 
-    /// <summary>Forgets a cached lease (e.g. the edge released it on graceful shutdown).</summary>
-    public void Invalidate(string edgeId) => _entries.TryRemove(edgeId, out _);
-
     private Task<bool> RefreshAsync(string edgeId)
     {
         var refresh = FetchAsync(edgeId);

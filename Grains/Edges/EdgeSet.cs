@@ -37,8 +37,11 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, ILogger logger)
 
     public bool RemoveEdge(string edgeId) => _edges.Remove(edgeId);
 
-    /// <summary>Calls <paramref name="push"/> for every edge whose lease is current; one failing edge never stops the others.</summary>
-    public async Task PushAsync<TArg>(Func<IEdgeObserver, TArg, Task> push, TArg arg, string grainKey)
+    /// <summary>
+    /// Calls <paramref name="push"/> for every edge whose lease is current; one failing edge never stops the others.
+    /// True when edges whose lease lapsed were dropped.
+    /// </summary>
+    public async Task<bool> PushAsync<TArg>(Func<IEdgeObserver, TArg, Task> push, TArg arg, string grainKey)
     {
         List<string>? lapsed = null;
         foreach (var (edgeId, entry) in _edges)
@@ -61,6 +64,7 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, ILogger logger)
         }
 
         Remove(lapsed, grainKey);
+        return lapsed is not null;
     }
 
     /// <summary>Drops edges whose lease lapsed. True when any was dropped.</summary>

@@ -144,6 +144,22 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
         }
     }
 
+    /// <summary>
+    /// Pushes to every attached edge. With none, the message just waits in retention, so the grain must outlive it.
+    /// The keep-alive is only touched when something changed: this runs once per message.
+    /// </summary>
+    protected async Task PushAsync<TArg>(Func<IEdgeObserver, TArg, Task> push, TArg arg)
+    {
+        if (Edges.EdgeCount == 0)
+        {
+            DelayDeactivation(_retention.MaxAge);
+        }
+        else if (await Edges.PushAsync(push, arg, Key))
+        {
+            UpdateKeepAlive();
+        }
+    }
+
     /// <summary>Drops edges whose lease lapsed and adjusts the keep-alive.</summary>
     protected async Task PruneAsync()
     {
