@@ -13,13 +13,14 @@ namespace OrleansGateway.Tests.Draining;
 public sealed class EdgeDrainerTests
 {
     private readonly FakeTimeProvider _time = new();
+    private readonly TimerCountingTimeProvider _clock;
     private readonly FakeSessions _sessions = new();
     private readonly DrainState _state = new();
 
     private EdgeDrainer Create(int batchSize, TimeSpan interval, TimeSpan deadline, TimeSpan? maxReconnect = null) =>
         new(_sessions, _state,
             Options.Create(new DrainOptions { BatchSize = batchSize, BatchInterval = interval, Deadline = deadline, MaxReconnectDelay = maxReconnect ?? TimeSpan.FromSeconds(2) }),
-            _time,
+            _clock,
             new EdgeMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>()),
             NullLogger<EdgeDrainer>.Instance);
 
@@ -38,14 +39,16 @@ public sealed class EdgeDrainerTests
         _sessions.Add(10, leaveWhenTold: true);
         var drain = Create(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60)).DrainAsync();
 
-        await Until(() => _sessions.Told == 3);
+        // Advance the clock only once the drainer has armed its timer: advancing earlier would move the
+        // timer's start, not fire it.
+        await Until(() => _sessions.Told == 3 && _clock.TimersCreated == 1);
         Assert.True(_state.IsDraining);
         _time.Advance(TimeSpan.FromMilliseconds(999));
         Assert.Equal(3, _sessions.Told); // not before the interval
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        await Until(() => _sessions.Told == 6);
+        await Until(() => _sessions.Told == 6 && _clock.TimersCreated == 2);
         _time.Advance(TimeSpan.FromSeconds(1));
-        await Until(() => _sessions.Told == 9);
+        await Until(() => _sessions.Told == 9 && _clock.TimersCreated == 3);
         _time.Advance(TimeSpan.FromSeconds(1));
         await drain.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -62,9 +65,9 @@ public sealed class EdgeDrainerTests
         _sessions.Add(4, leaveWhenTold: false); // clients that never close
         var drain = Create(1, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(7)).DrainAsync();
 
-        await Until(() => _sessions.Told == 1);
+        await Until(() => _sessions.Told == 1 && _clock.TimersCreated == 1);
         _time.Advance(TimeSpan.FromSeconds(5));
-        await Until(() => _sessions.Told == 2);
+        await Until(() => _sessions.Told == 2 && _clock.TimersCreated == 2);
         _time.Advance(TimeSpan.FromSeconds(2)); // the deadline: the remaining two are told at once, then aborted
         await drain.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -81,7 +84,7 @@ public sealed class EdgeDrainerTests
         var first = drainer.DrainAsync();
         var second = drainer.DrainAsync();
         Assert.Same(first, second);
-        await Until(() => _sessions.Told == 1);
+        await Until(() => _sessions.Told == 1 && _clock.TimersCreated == 1);
         _time.Advance(TimeSpan.FromSeconds(1));
         await first.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(2, _sessions.Told);
@@ -186,5 +189,30 @@ public sealed class EdgeDrainerTests
         public static DateTimeOffset Now => Current!.GetUtcNow();
     }
 
-    public EdgeDrainerTests() => Clock.Current = _time;
+    public EdgeDrainerTests()
+    {
+        Clock.Current = _time;
+        _clock = new TimerCountingTimeProvider(_time);
+    }
+
+    /// <summary>The fake clock, counting the timers the drainer arms so the test knows when advancing fires one.</summary>
+    private sealed class TimerCountingTimeProvider(FakeTimeProvider inner) : TimeProvider
+    {
+        private int _timersCreated;
+
+        public int TimersCreated => Volatile.Read(ref _timersCreated);
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = inner.CreateTimer(callback, state, dueTime, period);
+            Interlocked.Increment(ref _timersCreated);
+            return timer;
+        }
+    }
 }
