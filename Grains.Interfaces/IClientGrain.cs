@@ -6,7 +6,7 @@ namespace OrleansGateway.Grains;
 /// </summary>
 /// <remarks>
 /// Backends call <see cref="SendAsync"/>, <see cref="DisconnectAsync"/> and <see cref="GetPresenceAsync"/>
-/// through any Orleans client; edges call <see cref="AttachAsync"/> and <see cref="DetachAsync"/>.
+/// through any Orleans client; edges call <c>AttachAsync</c> and <see cref="DetachAsync"/>.
 /// </remarks>
 [Alias("ogw.IClientGrain")]
 public interface IClientGrain : IGrainWithStringKey
@@ -21,6 +21,14 @@ public interface IClientGrain : IGrainWithStringKey
     /// <param name="lastSeq">The highest seq the client has processed, or null for a fresh start.</param>
     [Alias("Attach")]
     Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq);
+
+    /// <summary>
+    /// As <see cref="AttachAsync(string, IEdgeObserver, long, long?)"/>, but refused (nothing attached,
+    /// <see cref="AttachResult.SessionLimitReached"/> set) when the client already has
+    /// <paramref name="maxSessions"/> sessions across all edges: the cluster-wide cap on tabs and devices.
+    /// </summary>
+    [Alias("AttachCapped")]
+    Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq, int maxSessions);
 
     /// <summary>Detaches a session. Idempotent.</summary>
     [Alias("Detach")]

@@ -31,9 +31,18 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
 
     private string ClientId => Key;
 
-    public async Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq)
+    public Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq) =>
+        AttachAsync(edgeId, edge, sessionId, lastSeq, int.MaxValue);
+
+    public async Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq, int maxSessions)
     {
+        // Pruned first: sessions of edges whose lease lapsed (crashed edges) must not count against the cap.
         await PruneAsync();
+        if (Edges.SessionCount >= maxSessions && !Edges.Contains(edgeId, sessionId))
+        {
+            return new AttachResult(_mailbox.Seq, false, []) { SessionLimitReached = true };
+        }
+
         Edges.Add(edgeId, edge, sessionId);
         UpdateKeepAlive();
         return lastSeq is { } after ? _mailbox.ReadSince(after) : new AttachResult(_mailbox.Seq, true, []);

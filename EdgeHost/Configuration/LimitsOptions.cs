@@ -25,7 +25,10 @@ internal sealed class LimitsOptions
     /// <summary>Channels one session may subscribe to. Default 100.</summary>
     public int MaxSubscriptionsPerSession { get; set; } = 100;
 
-    /// <summary>Sessions of one client id on this edge; more are refused with 503. Default 16.</summary>
+    /// <summary>
+    /// Sessions of one client id across the cluster. Checked on this edge before the upgrade (503) and by the
+    /// client's grain across all edges at attach (the new session is closed with 1013). Default 16.
+    /// </summary>
     public int MaxSessionsPerClient { get; set; } = 16;
 
     /// <summary>Connections from one source IP on this edge; more are refused with 503. Default 5,000 (NATs and proxies share addresses).</summary>

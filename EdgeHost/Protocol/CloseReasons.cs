@@ -32,6 +32,9 @@ internal sealed record CloseReason(string? ByeCode, WebSocketCloseStatus Status,
     /// <summary>The cluster could not take the session now (overload, cluster unreachable).</summary>
     public static readonly CloseReason TryAgainLater = new(null, (WebSocketCloseStatus)1013, "try again later", true);
 
+    /// <summary>The client already has its maximum number of sessions across the cluster.</summary>
+    public static readonly CloseReason TooManySessions = new(null, (WebSocketCloseStatus)1013, "too many sessions of this client", true);
+
     /// <summary>Maps a <c>bye</c> code asked for by a backend to its close reason.</summary>
     public static CloseReason FromByeCode(string code) => code switch
     {

@@ -85,9 +85,19 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
             try
             {
                 // Registered before attaching: pushes that race the attach reply are held in _pending, not lost.
-                var result = await clientGrain.AttachAsync(_services.Edge.EdgeId, _services.Edge.Reference, SessionId, lastSeq);
-                attached = true;
-                Resume(result, lastSeq is not null);
+                var result = await clientGrain.AttachAsync(
+                    _services.Edge.EdgeId, _services.Edge.Reference, SessionId, lastSeq, _services.Limits.MaxSessionsPerClient);
+                if (result.SessionLimitReached)
+                {
+                    // Refused across the cluster (this edge's own count passed before the upgrade): nothing attached.
+                    Log.SessionLimitReached(_services.Logger, ClientId, _services.Limits.MaxSessionsPerClient);
+                    RequestClose(Protocol.CloseReason.TooManySessions);
+                }
+                else
+                {
+                    attached = true;
+                    Resume(result, lastSeq is not null);
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -108,6 +118,11 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
                 {
                     // The client did not answer the close handshake: the finally block aborts the socket.
                 }
+
+                // A session closed before its receive loop ever read (refused attach) never saw the client's
+                // answer: read it now, or closing the socket with that input unread resets the connection and
+                // the client loses our close status.
+                await DrainUntilCloseAsync();
             }
             else
             {
@@ -545,6 +560,9 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
 
     private static partial class Log
     {
+        [LoggerMessage(212, LogLevel.Information, "Client {ClientId} already has {MaxSessions} session(s) across the cluster; closing the new one with 1013", EventName = "SessionLimitReached")]
+        public static partial void SessionLimitReached(ILogger logger, string clientId, int maxSessions);
+
         [LoggerMessage(200, LogLevel.Warning, "Attaching client {ClientId} to its grain failed; closing with 1013", EventName = "AttachFailed")]
         public static partial void AttachFailed(ILogger logger, Exception exception, string clientId);
 

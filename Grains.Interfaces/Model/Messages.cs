@@ -32,7 +32,12 @@ public sealed record ChannelBatch(
 public sealed record AttachResult(
     [property: Id(0)] long Seq,
     [property: Id(1)] bool Recovered,
-    [property: Id(2)] IReadOnlyList<MailboxMessage> Replay);
+    [property: Id(2)] IReadOnlyList<MailboxMessage> Replay)
+{
+    /// <summary>True when the attach was refused because the client is at its session cap; nothing was attached.</summary>
+    [Id(3)]
+    public bool SessionLimitReached { get; init; }
+}
 
 /// <summary>Whether a client is online, for backends.</summary>
 /// <param name="Online">True when at least one session is attached through an edge whose lease is current.</param>

@@ -15,6 +15,9 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, ILogger logger)
 
     public int SessionCount => _edges.Values.Sum(e => e.Sessions.Count);
 
+    /// <summary>True when <paramref name="sessionId"/> of <paramref name="edgeId"/> is attached (a retried attach).</summary>
+    public bool Contains(string edgeId, long sessionId) => _edges.TryGetValue(edgeId, out var entry) && entry.Sessions.Contains(sessionId);
+
     /// <summary>Adds (or refreshes the observer of) an edge; <paramref name="sessionId"/> is recorded when given.</summary>
     public void Add(string edgeId, IEdgeObserver observer, long? sessionId = null)
     {

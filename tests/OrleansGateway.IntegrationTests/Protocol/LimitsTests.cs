@@ -106,6 +106,41 @@ public sealed class LimitsTests(GatewayCluster cluster)
     }
 
     [Fact]
+    public async Task Attach_BeyondSessionsPerClientAcrossEdges_NewSessionClosed1013OthersKeepReceiving()
+    {
+        // Two sessions on two different edges: each edge alone is under its cap, the cluster is at it.
+        var limit = new Dictionary<string, string?> { ["Gateway:Limits:MaxSessionsPerClient"] = "2" };
+        var edgeA = await cluster.StartEdgeAsync(limit);
+        var edgeB = await cluster.StartEdgeAsync(limit);
+        var run = Run();
+        var token = cluster.Tokens.Hs256($"devices-{run}");
+        await using var one = await TestClient.ConnectAsync(edgeA, token);
+        await using var two = await TestClient.ConnectAsync(edgeB, token);
+        await one.WaitForFrameAsync("welcome");
+        await two.WaitForFrameAsync("welcome");
+
+        await using var third = await TestClient.ConnectAsync(edgeA, token);
+        await third.WaitClosedAsync();
+        Assert.True((WebSocketCloseStatus)1013 == third.CloseStatus, $"closed with {third.CloseStatus} ({third.Error})");
+        Assert.DoesNotContain(third.Frames, f => f.Type() == "welcome");
+
+        // The refused session was never attached: both others still get every message, once.
+        await using var sender = await TestClient.ConnectAsync(edgeB, cluster.Tokens.Hs256($"sender-{run}"));
+        Assert.Equal("ok", (await sender.RequestAsync($$"""{"t":"send","id":"$id","to":"devices-{{run}}","data":1}""")).Type());
+        await one.WaitForMessagesAsync(1);
+        await two.WaitForMessagesAsync(1);
+
+        // A freed slot is usable again (the detach reaches the grain shortly after the close).
+        await one.CloseAsync();
+        await GatewayClusterExtensions.EventuallyAsync(async () =>
+        {
+            await using var next = await TestClient.ConnectAsync(edgeA, token);
+            await next.WaitUntilAsync(frames => next.Closed || frames.Any(f => f.Type() == "welcome"), what: "welcome or close");
+            return next.Frames.Any(f => f.Type() == "welcome");
+        }, what: "the freed session slot to be reusable");
+    }
+
+    [Fact]
     public async Task Upgrade_BeyondConnectionsPerIp_503()
     {
         var edge = await cluster.StartEdgeAsync(new Dictionary<string, string?> { ["Gateway:Limits:MaxConnectionsPerIp"] = "2" });
