@@ -21,6 +21,7 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
     private IGrainTimer? _sweep;
     private IMailboxStore? _store;
     private bool _rehydrated;
+    private InboundPosition? _accepting;
 
     protected FanoutGrain(RetentionOptions retention, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, ILogger logger)
     {
@@ -50,20 +51,22 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
             if (!_rehydrated)
             {
                 // A crash (or an idle deactivation) lost the memory copy: the durable one is the truth.
-                MailboxSnapshot? snapshot;
+                StoredLog stored;
                 try
                 {
-                    snapshot = await _store!.LoadAsync(Kind, Key);
+                    stored = await _store!.LoadAsync(Kind, Key);
                 }
                 catch (RedisException ex)
                 {
                     throw new MailboxStoreException($"loading {Kind} {Key} failed", ex);
                 }
 
-                if (snapshot is not null)
+                if (stored.Log is not null)
                 {
-                    Restore(snapshot);
+                    Restore(stored.Log);
                 }
+
+                Inbound.Merge(stored.InboundPositions);
             }
         }
 
@@ -84,7 +87,7 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
         {
             try
             {
-                await _store.AppendAsync(Kind, Key, message, _retention.MaxMessages, _retention.MaxAge);
+                await _store.AppendAsync(Kind, Key, message, _retention.MaxMessages, _retention.MaxAge, _accepting);
             }
             catch (RedisException ex)
             {
@@ -117,17 +120,30 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
 
     /// <summary>Attaches the implicit subscription to the inbound backend stream of this grain's key.</summary>
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
-        handleFactory.Create<InboundMessage>().ResumeAsync(
-            (message, _) =>
-            {
-                if (Inbound.TryAccept(message))
-                {
-                    return AcceptInboundAsync(message);
-                }
+        handleFactory.Create<InboundMessage>().ResumeAsync((message, _) => OnInboundAsync(message));
 
-                Metrics.InboundDuplicate();
-                return Task.CompletedTask;
-            });
+    private async Task OnInboundAsync(InboundMessage message)
+    {
+        if (Inbound.IsDuplicate(message))
+        {
+            Metrics.InboundDuplicate();
+            return;
+        }
+
+        // The grain is not reentrant, so the one append this causes is the one that persists the position with it.
+        _accepting = message.Source is { } source ? new InboundPosition(source, message.Position) : null;
+        try
+        {
+            await AcceptInboundAsync(message);
+        }
+        finally
+        {
+            _accepting = null;
+        }
+
+        // Only now: a message whose append failed is redelivered, and must not be taken for a duplicate then.
+        Inbound.Accepted(message);
+    }
 
     /// <summary>Appends a backend message (mailbox or channel) and pushes it; returns once accepted.</summary>
     protected abstract Task AcceptInboundAsync(InboundMessage message);

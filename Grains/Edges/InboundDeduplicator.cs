@@ -9,21 +9,32 @@ internal sealed class InboundDeduplicator
 {
     private Dictionary<string, long> _positions = new(StringComparer.Ordinal);
 
-    /// <summary>True when <paramref name="message"/> is new; records it as accepted.</summary>
-    public bool TryAccept(InboundMessage message)
+    /// <summary>True when <paramref name="message"/> was accepted before (a redelivery).</summary>
+    public bool IsDuplicate(InboundMessage message) =>
+        message.Source is { } source && _positions.TryGetValue(source, out var highest) && message.Position <= highest;
+
+    /// <summary>
+    /// Records <paramref name="message"/> as accepted. Called only once the grain took it: a message whose append
+    /// failed is redelivered and must then count as new.
+    /// </summary>
+    public void Accepted(InboundMessage message)
     {
-        if (message.Source is not { } source)
+        if (message.Source is { } source)
         {
-            return true;
+            _positions[source] = message.Position;
         }
+    }
 
-        if (_positions.TryGetValue(source, out var highest) && message.Position <= highest)
+    /// <summary>Adds positions loaded from the durable store, keeping the higher of each.</summary>
+    public void Merge(IReadOnlyDictionary<string, long> positions)
+    {
+        foreach (var (source, position) in positions)
         {
-            return false;
+            if (!_positions.TryGetValue(source, out var known) || position > known)
+            {
+                _positions[source] = position;
+            }
         }
-
-        _positions[source] = message.Position;
-        return true;
     }
 
     public Dictionary<string, long> ToSnapshot() => new(_positions, StringComparer.Ordinal);

@@ -3,12 +3,21 @@ namespace OrleansGateway.Grains.Mailboxes;
 /// <summary>Where mailboxes and channel histories survive a silo crash (durability <c>Redis</c>).</summary>
 internal interface IMailboxStore
 {
-    /// <summary>The persisted log of <paramref name="kind"/>/<paramref name="key"/>, or null when there is none.</summary>
-    Task<MailboxSnapshot?> LoadAsync(string kind, string key);
+    /// <summary>The persisted log of <paramref name="kind"/>/<paramref name="key"/> and its inbound positions.</summary>
+    Task<StoredLog> LoadAsync(string kind, string key);
 
-    /// <summary>Persists one accepted message, keeping the newest <paramref name="maxMessages"/>; completes when durable.</summary>
-    Task AppendAsync(string kind, string key, MailboxMessage message, int maxMessages, TimeSpan maxAge);
+    /// <summary>
+    /// Persists one accepted message, keeping the newest <paramref name="maxMessages"/>, together with the Kafka
+    /// position it came from (if any) so a redelivery after a crash is still recognised; completes when durable.
+    /// </summary>
+    Task AppendAsync(string kind, string key, MailboxMessage message, int maxMessages, TimeSpan maxAge, InboundPosition? inbound = null);
 }
+
+/// <summary>Where a backend message came from: Kafka topic/partition and offset.</summary>
+internal readonly record struct InboundPosition(string Source, long Position);
+
+/// <summary>What the store holds for one log: the messages (null when none) and the highest inbound position per source.</summary>
+internal sealed record StoredLog(MailboxSnapshot? Log, IReadOnlyDictionary<string, long> InboundPositions);
 
 /// <summary>How mailboxes and channel histories are kept. Key <c>Gateway:Mailbox:Durability</c>.</summary>
 public enum MailboxDurability

@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using System.Text;
+using Orleans.Core.Internal;
 using Orleans.Runtime;
+using Orleans.Streams;
+using OrleansGateway.Grains;
 using OrleansGateway.IntegrationTests.Fixtures;
 using Xunit.Abstractions;
 
@@ -76,5 +80,33 @@ public sealed class SiloCrashTests(DurableRedisCluster cluster, ITestOutputHelpe
         }
 
         output.WriteLine($"{onDoomed} mailboxes on the killed silo; all {recipients} recipients served {clock.Elapsed.TotalSeconds:F1} s after SIGKILL");
+    }
+
+    [Fact]
+    public async Task InboundRedelivery_AfterGrainLostItsMemory_DroppedAsDuplicate()
+    {
+        var clientId = $"dedup-{Guid.NewGuid():N}"[..14];
+        var grain = cluster.Backend.GetGrain<IClientGrain>(clientId);
+        var stream = cluster.Backend.GetStreamProvider(UpstreamStreams.ProviderName)
+            .GetStream<InboundMessage>(StreamId.Create(InboundStreams.ClientNamespace, clientId));
+        var record = new InboundMessage("orders", "\"first\""u8.ToArray(), Source: "orders/3", Position: 41);
+        await stream.OnNextAsync(record);
+        await GatewayClusterExtensions.EventuallyAsync(async () => (await grain.GetPresenceAsync()).Seq == 1, what: "the record to be accepted");
+
+        // Deactivate without migration, as a crash would: the memory copy (and its Kafka positions) is gone.
+        var management = cluster.Backend.GetGrain<IManagementGrain>(0);
+        var type = grain.GetGrainId().Type;
+        Assert.Contains(grain.GetGrainId(), await management.GetActiveGrains(type));
+        await grain.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        await GatewayClusterExtensions.EventuallyAsync(
+            async () => !(await management.GetActiveGrains(type)).Contains(grain.GetGrainId()), what: "the activation to end");
+
+        // Kafka redelivers the record whose offset was not committed yet, then the next one.
+        await stream.OnNextAsync(record);
+        await stream.OnNextAsync(new InboundMessage("orders", "\"second\""u8.ToArray(), Source: "orders/3", Position: 42));
+        await GatewayClusterExtensions.EventuallyAsync(async () => (await grain.GetPresenceAsync()).Seq >= 2, what: "the next record to be accepted");
+
+        var log = await grain.ReadSinceAsync(0);
+        Assert.Equal(["\"first\"", "\"second\""], log.Replay.Select(m => Encoding.UTF8.GetString(m.Data)));
     }
 }
