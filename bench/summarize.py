@@ -77,7 +77,7 @@ def main(path):
                     print(" | ".join(fmt(x) for x in [rate, name, r["cpu_us_per_delivered"], net, r.get("server_alloc_kb_per_delivered"),
                                                       r.get("server_gc_count_gen0_1_2"), r.get("server_gc_suspended_ms"), r.get("server_cpu_by_thread")]))
 
-    for scenario in ("idle", "scale", "fanout", "drain"):
+    for scenario in ("idle", "scale", "fanout", "flood", "drain"):
         for r in [r for r in rows if r.get("scenario") == scenario]:
             keys = [k for k in r if k not in ("scenario", "target", "utc")]
             print(f"\n{scenario} ({r['target']}): " + ", ".join(f"{k}={fmt(r[k])}" for k in keys))
@@ -124,6 +124,14 @@ def main(path):
                        f"edge <= 10 KB/connection at scale: {fmt(r['edge_kb_per_connection'])} KB at {r['connections_held']}"))
         checks.append((r["silo_kb_per_client_grain"] is not None and r["silo_kb_per_client_grain"] <= 4,
                        f"silo <= 4 KB per client grain at scale: {fmt(r['silo_kb_per_client_grain'])} KB at {r['connections_held']}"))
+    for r in pick(rows, "flood", "orleans"):
+        ratio = r.get("p99_ratio")
+        checks.append((ratio is not None and ratio <= 2 and r["well_behaved_lost"] == 0,
+                       f"flood: {r['abusers']} abuser(s) at full speed raise well-behaved p99 by <= 2x on the same edge: "
+                       f"{fmt(r['quiet_p99_ms'])} -> {fmt(r['abused_p99_ms'])} ms (x{fmt(ratio)}), well-behaved lost {r['well_behaved_lost']}; "
+                       f"abuser sent {fmt(r['abuser_frames_per_second'])} frames/s, {r['abuser_ok']} accepted, "
+                       f"{r['abuser_rate_limited']} rate_limited, closed {r['abuser_closed_by_server']}x ({r['abuser_bye_codes']}), "
+                       f"reconnects refused {r['abuser_connects_refused']}"))
     for ok, line in checks:
         print(f"  [{verdict(ok)}] {line}")
 

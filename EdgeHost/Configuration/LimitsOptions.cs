@@ -19,6 +19,21 @@ internal sealed class LimitsOptions
     /// <summary>Bytes a connection may send in a burst. Default 4 MiB.</summary>
     public double ByteBurst { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Sustained frames per second of one client id on this edge, across its sessions and its reconnects (a client
+    /// that is closed for flooding does not get a fresh burst by reconnecting). Default 400.
+    /// </summary>
+    public double ClientFramesPerSecond { get; set; } = 400;
+
+    /// <summary>Burst of <see cref="ClientFramesPerSecond"/>. Default 800.</summary>
+    public double ClientFrameBurst { get; set; } = 800;
+
+    /// <summary>Sustained bytes per second of one client id on this edge, across its sessions. Default 2 MiB.</summary>
+    public double ClientBytesPerSecond { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>Burst of <see cref="ClientBytesPerSecond"/>. Default 8 MiB.</summary>
+    public double ClientByteBurst { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>Frames answered <c>err rate_limited</c> in a row before the session is closed with <c>bye policy</c> (1008). Default 100.</summary>
     public int RateLimitedBeforeClose { get; set; } = 100;
 
@@ -43,9 +58,10 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
     public ValidateOptionsResult Validate(string? name, LimitsOptions o)
     {
         var failures = new List<string>();
-        if (o.FramesPerSecond <= 0 || o.FrameBurst < 1 || o.BytesPerSecond <= 0 || o.ByteBurst < 1024 || o.HandshakesPerSecond <= 0)
+        if (o.FramesPerSecond <= 0 || o.FrameBurst < 1 || o.BytesPerSecond <= 0 || o.ByteBurst < 1024 || o.HandshakesPerSecond <= 0
+            || o.ClientFramesPerSecond <= 0 || o.ClientFrameBurst < 1 || o.ClientBytesPerSecond <= 0 || o.ClientByteBurst < 1024)
         {
-            failures.Add($"{LimitsOptions.SectionName}: rates must be positive, FrameBurst ≥ 1 and ByteBurst ≥ 1024.");
+            failures.Add($"{LimitsOptions.SectionName}: rates must be positive, frame bursts ≥ 1 and byte bursts ≥ 1024.");
         }
 
         if (o.RateLimitedBeforeClose < 1 || o.MaxSubscriptionsPerSession < 1 || o.MaxSessionsPerClient < 1 || o.MaxConnectionsPerIp < 1)

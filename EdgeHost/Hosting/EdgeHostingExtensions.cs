@@ -54,6 +54,7 @@ internal static class EdgeHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<JwtAuthenticator>();
         services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<ClientBudgets>();
         services.AddSingleton<EdgeMetrics>();
         services.AddSingleton<LocalEdge>();
         services.AddSingleton<EdgeObserver>();
@@ -77,6 +78,7 @@ internal static class EdgeHostingExtensions
         services.AddSingleton(sp => new SessionServices(
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<SessionRegistry>(),
+            sp.GetRequiredService<ClientBudgets>(),
             sp.GetRequiredService<LocalEdge>(),
             sp.GetRequiredService<FrameDispatcher>(),
             sp.GetRequiredService<EdgeMetrics>(),

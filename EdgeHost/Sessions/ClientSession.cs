@@ -29,6 +29,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     private readonly StreamCursor _mailbox;
     private readonly TokenBucket _frameBudget;
     private readonly TokenBucket _byteBudget;
+    private ClientBudget? _clientBudget;
     private int _rateLimitedInARow;
     private ITimer? _expiry;
     private readonly Dictionary<string, StreamCursor> _channels = new(StringComparer.Ordinal);
@@ -78,6 +79,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     {
         var clientGrain = _services.Grains.GetGrain<IClientGrain>(ClientId);
         _services.Registry.Add(this);
+        _clientBudget = _services.Budgets.Acquire(ClientId);
         _expiry = _services.Time.CreateTimer(static s => ((ClientSession)s!).OnTokenExpired(), this, DueIn(Identity), Timeout.InfiniteTimeSpan);
         var attached = false;
         try
@@ -134,6 +136,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
         finally
         {
             _services.Registry.Remove(this);
+            _services.Budgets.Release(_clientBudget!);
             _expiry?.Dispose();
             _socket.Abort();
             _socket.Dispose();
@@ -395,7 +398,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
                     while (!result.EndOfMessage);
 
                     _services.Metrics.FrameIn();
-                    if (!_frameBudget.TryTake() | !_byteBudget.TryTake(length))
+                    if (!_frameBudget.TryTake() | !_byteBudget.TryTake(length) || !_clientBudget!.TryTake(length))
                     {
                         RateLimited(buffer.AsSpan(0, length));
                     }
@@ -578,6 +581,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
 internal sealed record SessionServices(
     IGrainFactory Grains,
     SessionRegistry Registry,
+    ClientBudgets Budgets,
     LocalEdge Edge,
     FrameDispatcher Dispatcher,
     EdgeMetrics Metrics,

@@ -21,12 +21,27 @@ internal sealed class TokenBucket
         _last = time.GetTimestamp();
     }
 
+    /// <summary>True when the bucket has refilled to its burst (it is then the same as a new one).</summary>
+    public bool IsFull
+    {
+        get
+        {
+            Refill();
+            return _tokens >= _burst;
+        }
+    }
+
+    /// <summary>True when <paramref name="cost"/> tokens are available; takes nothing.</summary>
+    public bool CanTake(double cost)
+    {
+        Refill();
+        return _tokens >= cost;
+    }
+
     /// <summary>Takes <paramref name="cost"/> tokens if available.</summary>
     public bool TryTake(double cost = 1)
     {
-        var now = _time.GetTimestamp();
-        _tokens = Math.Min(_burst, _tokens + (_time.GetElapsedTime(_last, now).TotalSeconds * _rate));
-        _last = now;
+        Refill();
         if (_tokens < cost)
         {
             return false;
@@ -34,5 +49,12 @@ internal sealed class TokenBucket
 
         _tokens -= cost;
         return true;
+    }
+
+    private void Refill()
+    {
+        var now = _time.GetTimestamp();
+        _tokens = Math.Min(_burst, _tokens + (_time.GetElapsedTime(_last, now).TotalSeconds * _rate));
+        _last = now;
     }
 }

@@ -2,7 +2,8 @@
 //   dotnet run -c Release --project bench/HopLatency -- http://localhost:5080 5000
 // Prints p50/p90/p99/max of: alice sends {"t":"send"} → bob's socket receives the matching {"t":"msg"}.
 // One pair at full speed exceeds the default per-connection budget (Gateway:Limits:FramesPerSecond = 200): start the
-// gateway with Gateway__Limits__FramesPerSecond=1000000 Gateway__Limits__FrameBurst=1000000.
+// gateway with Gateway__Limits__FramesPerSecond=1000000 Gateway__Limits__FrameBurst=1000000
+// Gateway__Limits__ClientFramesPerSecond=1000000 Gateway__Limits__ClientFrameBurst=1000000 (per-client budget too).
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Net.WebSockets;

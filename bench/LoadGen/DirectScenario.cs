@@ -22,37 +22,18 @@ internal static class DirectScenario
         var warmup = s.Double("warmup", 2);
         var duration = s.Double("duration", 10);
         var settleLimit = s.Double("settle", 10);
-        var state = new State();
-        var peers = new Peer[pairs * 2];
-        var targets = new List<(Conn, Uri)>();
-        for (var k = 0; k < pairs; k++)
-        {
-            var a = $"{common.Run}-d{k}a";
-            var b = $"{common.Run}-d{k}b";
-            peers[2 * k] = new Peer(new Conn(a, state.OnFrame) { Index = 2 * k }, b, state);
-            peers[2 * k + 1] = new Peer(new Conn(b, state.OnFrame) { Index = 2 * k + 1 }, a, state);
-            targets.Add((peers[2 * k].Conn, common.Edges[k % common.Edges.Length]));
-            targets.Add((peers[2 * k + 1].Conn, common.Edges[(k + 1) % common.Edges.Length]));
-        }
-
-        state.Peers = peers;
-        var connected = await common.ConnectAllAsync(targets, s.Int("parallel", 64), cancellationToken);
+        var (state, connected) = await ConnectPairsAsync(common, pairs, k => (common.Edges[k % common.Edges.Length], common.Edges[(k + 1) % common.Edges.Length]), cancellationToken);
         if (connected.Failed > 0)
         {
             Console.Error.WriteLine($"direct: {connected.Failed} connections failed: {connected.FailureSummary()}");
             return 1;
         }
 
-        foreach (var peer in peers)
-        {
-            peer.LastSeq = (await peer.Conn.Welcome).Seq;
-        }
-
         var passed = new List<double>();
         var results = new List<(double Rate, bool Sustained)>();
         foreach (var rate in rates)
         {
-            var step = await RunStepAsync(common, state, rate, warmup, duration, settleLimit, cancellationToken);
+            var step = (await RunStepAsync(common, state, rate, warmup, duration, settleLimit, cancellationToken)).Sustained;
             results.Add((rate, step));
             if (step)
             {
@@ -79,7 +60,7 @@ internal static class DirectScenario
             .Add("rates_sustained", string.Join(",", passed))
             .Add("max_sustained_rate", passed.Count > 0 ? passed.Max() : 0)
             .Emit();
-        foreach (var peer in peers)
+        foreach (var peer in state.Peers)
         {
             peer.Conn.Abort();
         }
@@ -87,7 +68,42 @@ internal static class DirectScenario
         return 0;
     }
 
-    private static async Task<bool> RunStepAsync(Common common, State state, double rate, double warmup, double duration, double settleLimit, CancellationToken cancellationToken)
+    /// <summary>Connects <paramref name="pairs"/> pairs, each peer on the edge <paramref name="edgesOf"/> names, and reads their welcome seq.</summary>
+    internal static async Task<(State State, ConnectStats Connected)> ConnectPairsAsync(
+        Common common, int pairs, Func<int, (Uri A, Uri B)> edgesOf, CancellationToken cancellationToken)
+    {
+        var state = new State();
+        var peers = new Peer[pairs * 2];
+        var targets = new List<(Conn, Uri)>();
+        for (var k = 0; k < pairs; k++)
+        {
+            var a = $"{common.Run}-d{k}a";
+            var b = $"{common.Run}-d{k}b";
+            peers[2 * k] = new Peer(new Conn(a, state.OnFrame) { Index = 2 * k }, b, state);
+            peers[2 * k + 1] = new Peer(new Conn(b, state.OnFrame) { Index = 2 * k + 1 }, a, state);
+            var (edgeA, edgeB) = edgesOf(k);
+            targets.Add((peers[2 * k].Conn, edgeA));
+            targets.Add((peers[2 * k + 1].Conn, edgeB));
+        }
+
+        state.Peers = peers;
+        var connected = await common.ConnectAllAsync(targets, common.Settings.Int("parallel", 64), cancellationToken);
+        if (connected.Failed == 0)
+        {
+            foreach (var peer in peers)
+            {
+                peer.LastSeq = (await peer.Conn.Welcome).Seq;
+            }
+        }
+
+        return (state, connected);
+    }
+
+    /// <summary>What one measured step found, for scenarios built on this one.</summary>
+    internal readonly record struct StepResult(bool Sustained, double P50, double P99, long Lost, long Errors, double CpuUsPerDelivered);
+
+    /// <summary>One measured step at a fixed total rate; emits one result line named <paramref name="scenario"/>.</summary>
+    internal static async Task<StepResult> RunStepAsync(Common common, State state, double rate, double warmup, double duration, double settleLimit, CancellationToken cancellationToken, string scenario = "direct")
     {
         var s = common.Settings;
         state.Latencies = new Latencies((int)(rate * duration * 1.3) + 10_000);
@@ -167,7 +183,7 @@ internal static class DirectScenario
         var errors = state.Errors - errors0;
         var sustained = deliveredPerSecond >= 0.95 * rate && lost == 0 && errors == 0 && lat.P99 < 500 && settled < settleLimit;
         var machineBusy = 100.0 * (machine1.Busy - machine0.Busy) / Math.Max(1, machine1.Total - machine0.Total);
-        new Report("direct", s)
+        new Report(scenario, s)
             .Add("pairs", state.Peers.Length / 2)
             .Add("edges", common.Edges.Length)
             .Add("target_rate", rate)
@@ -200,10 +216,10 @@ internal static class DirectScenario
             .Add("machine_steal_pct", 100.0 * (machine1.Steal - machine0.Steal) / Math.Max(1, machine1.Total - machine0.Total))
             .Add("sustained", sustained)
             .Emit();
-        return sustained;
+        return new StepResult(sustained, lat.P50, lat.P99, lost, errors, windowDelivered == 0 ? double.NaN : cpu * 1e6 / windowDelivered);
     }
 
-    private sealed class State
+    internal sealed class State
     {
         public long Sent;
         public long Acked;
@@ -280,7 +296,7 @@ internal static class DirectScenario
         }
     }
 
-    private sealed class Peer(Conn conn, string to, State state)
+    internal sealed class Peer(Conn conn, string to, State state)
     {
         public int QueuedSends;
         private readonly byte[] _prefix = Encoding.UTF8.GetBytes($$"""{"t":"send","to":"{{to}}","data":{"ts":""");

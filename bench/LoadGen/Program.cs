@@ -1,11 +1,11 @@
 // Load generator for OrleansGateway (and the raw Kestrel baseline), speaking ogw.v1.json. One scenario per run;
 // each prints ONE line "RESULT {json}" (also appended to --out) and a table. bench/run drives it; see docs/benchmarks.md.
-//   OrleansGateway.Bench.LoadGen <idle|direct|fanout|scale|drain> --edges=ws://127.0.0.1:5101,... --edge-pids=… --silo-pids=… --secret=…
+//   OrleansGateway.Bench.LoadGen <idle|direct|fanout|flood|scale|drain> --edges=ws://127.0.0.1:5101,... --edge-pids=… --silo-pids=… --secret=…
 using OrleansGateway.Bench.LoadGen;
 
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: LoadGen <idle|direct|fanout|scale|scale-worker|drain> --key=value ...");
+    Console.Error.WriteLine("usage: LoadGen <idle|direct|fanout|flood|scale|scale-worker|drain> --key=value ...");
     return 2;
 }
 
@@ -18,6 +18,7 @@ return args[0] switch
     "idle" => await IdleScenario.RunAsync(settings, deadline.Token),
     "direct" => await DirectScenario.RunAsync(settings, deadline.Token),
     "fanout" => await FanoutScenario.RunAsync(settings, deadline.Token),
+    "flood" => await FloodScenario.RunAsync(settings, deadline.Token),
     "scale" => await ScaleScenario.RunAsync(settings, deadline.Token),
     "scale-worker" => await ScaleScenario.WorkerAsync(settings, deadline.Token),
     "drain" => await DrainScenario.RunAsync(settings, deadline.Token),

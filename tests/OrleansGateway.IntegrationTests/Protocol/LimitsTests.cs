@@ -78,6 +78,37 @@ public sealed class LimitsTests(GatewayCluster cluster)
     }
 
     [Fact]
+    public async Task Flood_ReconnectAfterBudgetSpent_NoFreshBurstWhileOtherClientsUnaffected()
+    {
+        // Generous per connection, tight per client: only the per-client budget can refuse here.
+        var edge = await cluster.StartEdgeAsync(new Dictionary<string, string?>
+        {
+            ["Gateway:Limits:ClientFramesPerSecond"] = "0.1",
+            ["Gateway:Limits:ClientFrameBurst"] = "5",
+        });
+        var run = Run();
+        var token = cluster.Tokens.Hs256($"f-{run}");
+        await using (var first = await TestClient.ConnectAsync(edge, token))
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                await first.SendTextAsync($$"""{"t":"ping","id":"p{{i}}"}""");
+            }
+
+            await first.WaitUntilAsync(f => f.Count(x => x.Type() is "pong" or "err") == 6);
+            Assert.InRange(first.Frames.Count(f => f.Type() == "pong"), 5, 5);
+        }
+
+        // A new connection of the same client starts with what is left of the client's budget, not a fresh burst.
+        await using var again = await TestClient.ConnectAsync(edge, token);
+        var reply = await again.RequestAsync("""{"t":"ping","id":"$id"}""");
+        Assert.Equal("rate_limited", reply.GetProperty("code").GetString());
+
+        await using var other = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"o-{run}"));
+        Assert.Equal("pong", (await other.RequestAsync("""{"t":"ping","id":"$id"}""")).Type());
+    }
+
+    [Fact]
     public async Task Sub_BeyondSubscriptionCap_ErrRateLimited()
     {
         var edge = await cluster.StartEdgeAsync(new Dictionary<string, string?> { ["Gateway:Limits:MaxSubscriptionsPerSession"] = "2" });

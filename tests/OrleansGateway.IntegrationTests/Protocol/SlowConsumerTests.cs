@@ -16,6 +16,9 @@ public sealed class SlowConsumerTests(GatewayCluster cluster)
             ["Gateway:Limits:BytesPerSecond"] = "1000000000", // the sender pushes ~20 MB at once
             ["Gateway:Limits:ByteBurst"] = "1000000000",
             ["Gateway:Limits:FrameBurst"] = "10000",
+            ["Gateway:Limits:ClientBytesPerSecond"] = "1000000000",
+            ["Gateway:Limits:ClientByteBurst"] = "1000000000",
+            ["Gateway:Limits:ClientFrameBurst"] = "10000",
         });
         var run = Guid.NewGuid().ToString("N")[..8];
         await using var sender = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"s-{run}"));
