@@ -71,7 +71,7 @@ start_edge() { # index (1-based)
     Gateway__Cluster__GatewayPorts__0=$GATEWAY_PORT_BASE Gateway__Cluster__GatewayPorts__1=$((GATEWAY_PORT_BASE + 1)) \
     Gateway__Auth__Issuer=bench Gateway__Auth__Audience=ogw Gateway__Auth__Keys__0__Id=bench \
     Gateway__Auth__Keys__0__Algorithm=HS256 Gateway__Auth__Keys__0__Secret="$SECRET" Gateway__Auth__DefaultChannels__0='*' \
-    Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN"
+    Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN" Gateway__Drain__BatchSize="${DRAIN_BATCH:-500}"
 }
 edges_ws() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}ws://127.0.0.1:$((EDGE_HTTP_BASE + i - 1))"; done; echo "$s"; }
 edges_pids() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}$(pid_of "edge$i")"; done; echo "$s"; }

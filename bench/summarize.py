@@ -124,6 +124,11 @@ def main(path):
                        f"edge <= 10 KB/connection at scale: {fmt(r['edge_kb_per_connection'])} KB at {r['connections_held']}"))
         checks.append((r["silo_kb_per_client_grain"] is not None and r["silo_kb_per_client_grain"] <= 4,
                        f"silo <= 4 KB per client grain at scale: {fmt(r['silo_kb_per_client_grain'])} KB at {r['connections_held']}"))
+    for r in pick(rows, "drain", "orleans"):
+        t = r.get("all_reconnected_s")
+        checks.append((r.get("clients", 0) >= 10_000 and t is not None and t < 10 and r.get("lost") == 0,
+                       f"drain: 10,000 clients re-homed in < 10 s, zero loss: {r.get('clients')} clients, all back {fmt(t)} s after the drain request, "
+                       f"lost {r.get('lost')}, duplicates {r.get('duplicates')}, recovered:false {r.get('recovered_false')}"))
     for r in pick(rows, "flood", "orleans"):
         ratio = r.get("p99_ratio")
         checks.append((ratio is not None and ratio <= 2 and r["well_behaved_lost"] == 0,

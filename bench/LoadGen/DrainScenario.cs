@@ -6,7 +6,8 @@ using System.Text;
 namespace OrleansGateway.Bench.LoadGen;
 
 /// <summary>
-/// <c>drain</c>: N receivers on the edge to drain, N senders on another edge sending to them at a fixed total rate;
+/// <c>drain</c>: N receivers on the edge to drain, S senders (default min(N, 1,000)) on the other edges sending to them
+/// round-robin at a fixed total rate;
 /// <c>POST /admin/drain</c> (Bearer admin token) on the drained edge; receivers reconnect to the other edges after
 /// <c>reconnect_ms</c> with <c>last_seq</c>. Reports the bye spread, time until every receiver is back, recovered flags
 /// and loss by seq accounting. Skipped with a clear message if the endpoint answers 404.
@@ -20,6 +21,7 @@ internal static class DrainScenario
         var token = s.OptionalStr("admin-token") ?? Environment.GetEnvironmentVariable("BENCH_ADMIN_TOKEN") ?? "";
         var n = s.Int("clients", 1000);
         var rate = s.Double("rate", 500);
+        var senderCount = s.Int("senders", Math.Min(n, 1000)); // fewer than N: the load generator's open-files limit
         var timeout = s.Double("reconnect-timeout", 90);
         long acked = 0, errors = 0, delivered = 0, gaps = 0, dups = 0, byes = 0, notRecovered = 0, reconnectFailures = 0, reconnected = 0;
         long firstBye = 0, lastBye = 0, lastReconnect = 0;
@@ -56,6 +58,7 @@ internal static class DrainScenario
                     reconnecting[i] = Task.Run(async () =>
                     {
                         await conn.Receiving;
+                        conn.Abort(); // frees its socket now: N old + N new sockets would pass the open-files limit
                         await Task.Delay(TimeSpan.FromMilliseconds(delay), cancellationToken);
                         await ReconnectAsync(i);
                     }, cancellationToken);
@@ -102,7 +105,7 @@ internal static class DrainScenario
             receivers[i] = new Conn($"{common.Run}-r{i}", OnReceiver) { Index = i };
         }
 
-        var senders = Enumerable.Range(0, n).Select(i => new Conn($"{common.Run}-s{i}", OnSender) { Index = i }).ToArray();
+        var senders = Enumerable.Range(0, senderCount).Select(i => new Conn($"{common.Run}-s{i}", OnSender) { Index = i }).ToArray();
         var stats = await common.ConnectAllAsync(
             [.. receivers.Select(r => (r, drainWs)), .. senders.Select((c, i) => (c, common.Edges[i % common.Edges.Length]))],
             s.Int("parallel", 64), cancellationToken);
@@ -117,13 +120,13 @@ internal static class DrainScenario
             lastSeq[i] = (await receivers[i].Welcome).Seq;
         }
 
-        // Traffic: sender i → receiver i, paced, one send at a time per sender.
+        // Traffic: send k goes from sender k mod S to receiver k mod N, paced, one send at a time per sender.
         using var stopTraffic = new CancellationTokenSource();
         long sent = 0;
         var traffic = Task.Run(async () =>
         {
             var start = Stopwatch.GetTimestamp();
-            var pending = new Task[n];
+            var pending = new Task[senderCount];
             Array.Fill(pending, Task.CompletedTask);
             long issued = 0;
             while (!stopTraffic.IsCancellationRequested)
@@ -132,14 +135,15 @@ internal static class DrainScenario
                 for (; issued < due; issued++)
                 {
                     var i = (int)(issued % n);
-                    if (!pending[i].IsCompleted)
+                    var from = (int)(issued % senderCount);
+                    if (!pending[from].IsCompleted)
                     {
                         continue;
                     }
 
                     var frame = Encoding.UTF8.GetBytes($$"""{"t":"send","to":"{{receivers[i].ClientId}}","data":{"ts":""" + Stopwatch.GetTimestamp() + "}}");
                     Interlocked.Increment(ref sent);
-                    pending[i] = senders[i].SendAsync(frame);
+                    pending[from] = senders[from].SendAsync(frame);
                 }
 
                 await Task.Delay(1);
@@ -190,6 +194,7 @@ internal static class DrainScenario
         double Since(long t) => t == 0 ? double.NaN : (t - posted) / (double)Stopwatch.Frequency;
         new Report("drain", s)
             .Add("clients", n)
+            .Add("senders", senderCount)
             .Add("rate", rate)
             .Add("drain_status", (int)response.StatusCode)
             .Add("byes", byes)
