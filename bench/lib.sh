@@ -49,15 +49,21 @@ stop() { # name...: SIGTERM (edges drain their sessions first), bounded
   done
 }
 
+SILO_EXTRA=()  # extra silo settings (e.g. Redis durability), set before start_cluster
+kill_now() { # name...: the measurements are over and nothing needs preserving (a graceful silo stop migrates
+  # every grain, minutes after a 100k-connection scale run)
+  for n in "$@"; do kill -9 "$(pid_of "$n")" 2>/dev/null || true; done
+}
+
 start_cluster() { # 2 silos; then start_edge N for each edge
-  CLUSTER=(Gateway__Cluster__ClusterId="bench-$STAMP" Gateway__Cluster__ServiceId="bench-$STAMP" ASPNETCORE_ENVIRONMENT=Production)
+  CLUSTER=(Gateway__Cluster__ClusterId="bench-$STAMP${CLUSTER_SUFFIX:-}" Gateway__Cluster__ServiceId="bench-$STAMP${CLUSTER_SUFFIX:-}" ASPNETCORE_ENVIRONMENT=Production)
   SILO_DLL=$ROOT/Silo/$BIN/OrleansGateway.Silo.dll
   EDGE_DLL=$ROOT/EdgeHost/$BIN/OrleansGateway.EdgeHost.dll
   echo "== starting silos"
-  start silo1 "$SILO_DLL" "${CLUSTER[@]}" ASPNETCORE_URLS="http://127.0.0.1:$SILO_HTTP_BASE" \
+  start silo1 "$SILO_DLL" "${CLUSTER[@]}" "${SILO_EXTRA[@]}" ASPNETCORE_URLS="http://127.0.0.1:$SILO_HTTP_BASE" \
     Gateway__Cluster__SiloPort=$SILO_PORT_BASE Gateway__Cluster__GatewayPort=$GATEWAY_PORT_BASE
   wait_ready "http://127.0.0.1:$SILO_HTTP_BASE/health/ready" silo1 "$(pid_of silo1)"
-  start silo2 "$SILO_DLL" "${CLUSTER[@]}" ASPNETCORE_URLS="http://127.0.0.1:$((SILO_HTTP_BASE + 1))" \
+  start silo2 "$SILO_DLL" "${CLUSTER[@]}" "${SILO_EXTRA[@]}" ASPNETCORE_URLS="http://127.0.0.1:$((SILO_HTTP_BASE + 1))" \
     Gateway__Cluster__SiloPort=$((SILO_PORT_BASE + 1)) Gateway__Cluster__GatewayPort=$((GATEWAY_PORT_BASE + 1)) \
     Gateway__Cluster__PrimarySiloPort=$SILO_PORT_BASE
   wait_ready "http://127.0.0.1:$((SILO_HTTP_BASE + 1))/health/ready" silo2 "$(pid_of silo2)"

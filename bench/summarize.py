@@ -45,12 +45,13 @@ def main(path):
     # direct: side by side per rate
     o_direct = {r["target_rate"]: r for r in pick(rows, "direct", "orleans")}
     k_direct = {r["target_rate"]: r for r in pick(rows, "direct", "kestrel")}
+    r_direct = {r["target_rate"]: r for r in pick(rows, "direct", "orleans-redis")}
     if o_direct or k_direct:
         print("\ndirect (send -> msg across 2 edges; kestrel: one process)")
         head = ["rate", "target", "delivered/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "lost", "errors", "cpu us/msg", "machine busy %", "sustained"]
         print(" | ".join(head))
-        for rate in sorted(set(o_direct) | set(k_direct)):
-            for name, d in (("orleans", o_direct), ("kestrel", k_direct)):
+        for rate in sorted(set(o_direct) | set(k_direct) | set(r_direct)):
+            for name, d in (("orleans", o_direct), ("orleans-redis", r_direct), ("kestrel", k_direct)):
                 r = d.get(rate)
                 if r:
                     print(" | ".join(fmt(x) for x in [rate, name, r["delivered_per_second"], r["p50_ms"], r["p90_ms"], r["p99_ms"], r["max_ms"],
@@ -59,7 +60,7 @@ def main(path):
                 print(f"     ratio orleans/kestrel at {fmt(rate)}: cpu per msg x{o_direct[rate]['cpu_us_per_delivered'] / k_direct[rate]['cpu_us_per_delivered']:.2f}"
                       + (f", p99 x{o_direct[rate]['p99_ms'] / k_direct[rate]['p99_ms']:.2f}" if o_direct[rate]["p99_ms"] and k_direct[rate]["p99_ms"] else ""))
     background = {}
-    for target in ("orleans", "kestrel"):
+    for target in ("orleans", "orleans-redis", "kestrel"):
         for r in pick(rows, "direct-summary", target):
             background[target] = r.get("background_server_cores")
             print(f"max sustained rate ({target}): {fmt(r['max_sustained_rate'])} msg/s (tried {r['rates_tried']}); "
@@ -67,8 +68,8 @@ def main(path):
     if o_direct or k_direct:
         print("\ndirect, where the CPU goes (CPU net of background = (server_cpu_s - background cores x duration) / delivered)")
         print("rate | target | cpu us/msg | net cpu us/msg | alloc KB/msg | GCs gen0/1/2 | GC suspended ms | cpu by thread kind")
-        for rate in sorted(set(o_direct) | set(k_direct)):
-            for name, d in (("orleans", o_direct), ("kestrel", k_direct)):
+        for rate in sorted(set(o_direct) | set(k_direct) | set(r_direct)):
+            for name, d in (("orleans", o_direct), ("orleans-redis", r_direct), ("kestrel", k_direct)):
                 r = d.get(rate)
                 if r:
                     bg = background.get(name)
@@ -81,6 +82,12 @@ def main(path):
         for r in [r for r in rows if r.get("scenario") == scenario]:
             keys = [k for k in r if k not in ("scenario", "target", "utc")]
             print(f"\n{scenario} ({r['target']}): " + ", ".join(f"{k}={fmt(r[k])}" for k in keys))
+
+    if r_direct:
+        both = [rate for rate in sorted(r_direct) if rate in o_direct and r_direct[rate]["sustained"] and o_direct[rate]["sustained"]]
+        print("\nRedis durability cost (same rates, both sustained): " + (", ".join(
+            f"{fmt(rate)} msg/s: cpu/msg x{r_direct[rate]['cpu_us_per_delivered'] / o_direct[rate]['cpu_us_per_delivered']:.2f}, "
+            f"p99 {fmt(o_direct[rate]['p99_ms'])} -> {fmt(r_direct[rate]['p99_ms'])} ms" for rate in both) or "no common sustained rate"))
 
     # targets
     print("\nTARGETS")
@@ -150,7 +157,7 @@ def plot(rows, stem):
         return
     files = []
     lat_series = []
-    for target in ("orleans", "kestrel"):
+    for target in ("orleans", "orleans-redis", "kestrel"):
         pts = sorted((r["target_rate"], r["p50_ms"], r["p99_ms"]) for r in pick(rows, "direct", target) if r["p50_ms"] is not None)
         if pts:
             dat = f"{stem}-direct-{target}.dat"

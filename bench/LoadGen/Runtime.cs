@@ -94,7 +94,7 @@ internal sealed class GcMonitor : IDisposable
     public static GcMonitor Start(IEnumerable<ServerProc> procs)
     {
         var monitor = new GcMonitor();
-        foreach (var proc in procs)
+        foreach (var proc in procs.Where(p => p.Role != "store")) // a store (redis-server) has no .NET runtime
         {
             try
             {

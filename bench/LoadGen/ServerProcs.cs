@@ -15,9 +15,16 @@ internal static class ServerProcs
     private const long GcKeyword = 0x1;
     private const double ClockTicksPerSecond = 100; // USER_HZ on Linux
 
-    /// <summary><c>--edge-pids=1,2 --silo-pids=3,4</c> (the baseline passes its pid as an edge).</summary>
+    /// <summary>
+    /// <c>--edge-pids=1,2 --silo-pids=3,4 --store-pids=5</c> (the baseline passes its pid as an edge; a store is the
+    /// mailbox Redis of the durable run, whose CPU is part of the gateway's cost).
+    /// </summary>
     public static List<ServerProc> From(Settings s) =>
-        [.. s.Ints("edge-pids").Select(p => new ServerProc("edge", p)), .. s.Ints("silo-pids").Select(p => new ServerProc("silo", p))];
+    [
+        .. s.Ints("edge-pids").Select(p => new ServerProc("edge", p)),
+        .. s.Ints("silo-pids").Select(p => new ServerProc("silo", p)),
+        .. s.Ints("store-pids").Select(p => new ServerProc("store", p)),
+    ];
 
     /// <summary>Resident set size in bytes (VmRSS of /proc/&lt;pid&gt;/status).</summary>
     public static long RssBytes(int pid)
