@@ -95,6 +95,7 @@ public class GatewayCluster : IAsyncLifetime
         builder.UseOrleans(silo =>
         {
             silo.AddGatewaySilo(builder.Configuration);
+            silo.AddOutgoingGrainCallFilter<PushDropFilter>();
             ConfigureSilo(silo, builder.Configuration);
         });
         var host = builder.Build();
