@@ -17,7 +17,7 @@ public sealed class SiloCrashTests(DurableRedisCluster cluster, ITestOutputHelpe
         var run = Guid.NewGuid().ToString("N")[..8];
         using var doomed = await SiloProcess.StartAsync(cluster, cluster.SiloSettings());
         var management = cluster.Backend.GetGrain<IManagementGrain>(0);
-        await using var sender = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"sender-{run}"));
+        await using var sender = await TestClient.ConnectAsync(await cluster.StartEdgeWithoutRateLimitsAsync(), cluster.Tokens.Hs256($"sender-{run}"));
 
         // Mailboxes of offline recipients, until some of them live on the silo we will kill.
         var recipients = 0;

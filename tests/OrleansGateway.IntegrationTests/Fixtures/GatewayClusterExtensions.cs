@@ -2,6 +2,19 @@ namespace OrleansGateway.IntegrationTests.Fixtures;
 
 internal static class GatewayClusterExtensions
 {
+    /// <summary>
+    /// Starts an edge without frame rate limits, for tests whose sender loops until the cluster reaches a state
+    /// (placement on a new silo) and may send more than a client's budget allows in that time.
+    /// </summary>
+    public static Task<Uri> StartEdgeWithoutRateLimitsAsync(this GatewayCluster cluster) =>
+        cluster.StartEdgeAsync(new Dictionary<string, string?>
+        {
+            ["Gateway:Limits:FramesPerSecond"] = "1000000",
+            ["Gateway:Limits:FrameBurst"] = "1000000",
+            ["Gateway:Limits:ClientFramesPerSecond"] = "1000000",
+            ["Gateway:Limits:ClientFrameBurst"] = "1000000",
+        });
+
     /// <summary>Retries <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes (then fails).</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan? timeout = null, string what = "condition")
     {

@@ -19,7 +19,9 @@ internal sealed class PushDropFilter : IOutgoingGrainCallFilter
 
     public Task Invoke(IOutgoingGrainCallContext context)
     {
-        if (context.Request.GetArgument(0) is MailboxBatch batch && TryConsume(batch.ClientId))
+        // Only pushes are looked at: other calls may have no argument at all.
+        if (!Armed.IsEmpty && context.InterfaceMethod?.Name == nameof(IEdgeObserver.DeliverAsync)
+            && context.Request.GetArgumentCount() > 0 && context.Request.GetArgument(0) is MailboxBatch batch && TryConsume(batch.ClientId))
         {
             return Task.CompletedTask; // lost on the way: the edge never sees it
         }
