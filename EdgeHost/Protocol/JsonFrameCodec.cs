@@ -36,6 +36,7 @@ internal static class JsonFrameCodec
         string? type = null, to = null, ch = null, topic = null, token = null;
         long? since = null;
         byte[]? data = null;
+        var seen = 0;
         try
         {
             var reader = new Utf8JsonReader(utf8, ReaderOptions);
@@ -52,10 +53,12 @@ internal static class JsonFrameCodec
                 reader.Read();
                 if (Is(name, escaped, "t"u8, "t"))
                 {
+                    Once(ref seen, 1, "t");
                     type = ReadString(ref reader, "t");
                 }
                 else if (Is(name, escaped, "id"u8, "id"))
                 {
+                    Once(ref seen, 2, "id");
                     id = ReadString(ref reader, "id");
                     if (id.Length > MaxIdLength)
                     {
@@ -65,22 +68,27 @@ internal static class JsonFrameCodec
                 }
                 else if (Is(name, escaped, "to"u8, "to"))
                 {
+                    Once(ref seen, 4, "to");
                     to = ReadString(ref reader, "to");
                 }
                 else if (Is(name, escaped, "ch"u8, "ch"))
                 {
+                    Once(ref seen, 8, "ch");
                     ch = ReadString(ref reader, "ch");
                 }
                 else if (Is(name, escaped, "topic"u8, "topic"))
                 {
+                    Once(ref seen, 16, "topic");
                     topic = ReadString(ref reader, "topic");
                 }
                 else if (Is(name, escaped, "token"u8, "token"))
                 {
+                    Once(ref seen, 32, "token");
                     token = ReadString(ref reader, "token");
                 }
                 else if (Is(name, escaped, "since"u8, "since"))
                 {
+                    Once(ref seen, 64, "since");
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var value) || value < 0)
                     {
                         throw new FrameException("since must be a non-negative integer");
@@ -90,6 +98,7 @@ internal static class JsonFrameCodec
                 }
                 else if (Is(name, escaped, "data"u8, "data"))
                 {
+                    Once(ref seen, 128, "data");
                     var start = (int)reader.TokenStartIndex;
                     reader.Skip();
                     data = utf8[start..(int)reader.BytesConsumed].ToArray();
@@ -261,6 +270,20 @@ internal static class JsonFrameCodec
         var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false });
         writer.Reset(buffer);
         return writer;
+    }
+
+    /// <summary>
+    /// A field the gateway acts on may appear once: with two <c>to</c>s, the edge and another JSON reader downstream
+    /// could disagree on the recipient (parsers differ on first-wins vs last-wins).
+    /// </summary>
+    private static void Once(ref int seen, int bit, string name)
+    {
+        if ((seen & bit) != 0)
+        {
+            throw new FrameException($"duplicate field {name}");
+        }
+
+        seen |= bit;
     }
 
     private static bool Is(ReadOnlySpan<byte> name, bool escaped, ReadOnlySpan<byte> expected, string expectedText) =>

@@ -61,6 +61,11 @@ public sealed class JsonFrameCodecTests
     [InlineData("{\"t\":\"sub\",\"ch\":\"a\",\"since\":1.5}", "since must be a non-negative integer")]
     [InlineData("{\"t\":1}", "t must be a string")]
     [InlineData("{\"t\":\"ping\"}{}", "malformed JSON")]
+    [InlineData("{\"t\":\"send\",\"to\":\"a\",\"to\":\"b\",\"data\":1}", "duplicate field to")]
+    [InlineData("{\"t\":\"send\",\"t\":\"pub\",\"to\":\"a\"}", "duplicate field t")]
+    [InlineData("{\"t\":\"send\",\"to\":\"a\",\"data\":1,\"data\":2}", "duplicate field data")]
+    [InlineData("{\"t\":\"sub\",\"ch\":\"a\",\"since\":1e400}", "since must be a non-negative integer")]
+    [InlineData("{\"t\":\"sub\",\"ch\":\"a\",\"since\":99999999999999999999999}", "since must be a non-negative integer")]
     public void TryParse_BadFrame_BadRequestWithReason(string json, string reason)
     {
         var error = Refuse(json);
