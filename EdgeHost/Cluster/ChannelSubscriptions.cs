@@ -8,7 +8,7 @@ namespace OrleansGateway.EdgeHost.Cluster;
 /// This edge's channel subscriptions: the edge subscribes to a channel grain on its first local subscriber
 /// and unsubscribes after its last, so a channel costs its grain one push per edge, not per socket.
 /// </summary>
-internal sealed partial class ChannelSubscriptions(IGrainFactory grains, LocalEdge edge, TimeProvider time, ILogger<ChannelSubscriptions> logger)
+internal sealed partial class ChannelSubscriptions(GrainRefs grains, LocalEdge edge, TimeProvider time, ILogger<ChannelSubscriptions> logger)
 {
     private readonly ConcurrentDictionary<string, LocalChannel> _channels = new(StringComparer.Ordinal);
 
@@ -36,7 +36,7 @@ internal sealed partial class ChannelSubscriptions(IGrainFactory grains, LocalEd
                 local.Subscribers = [.. local.Subscribers, session];
                 try
                 {
-                    var grain = grains.GetGrain<IChannelGrain>(channel);
+                    var grain = grains.Channel(channel);
                     if (local.EdgeSubscribed)
                     {
                         return await grain.ReadSinceAsync(since);
@@ -94,7 +94,7 @@ internal sealed partial class ChannelSubscriptions(IGrainFactory grains, LocalEd
 
             try
             {
-                await grains.GetGrain<IChannelGrain>(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, null);
+                await grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, null);
                 local.RegisteredAt = time.GetUtcNow();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -120,7 +120,7 @@ internal sealed partial class ChannelSubscriptions(IGrainFactory grains, LocalEd
             local.EdgeSubscribed = false;
             try
             {
-                await grains.GetGrain<IChannelGrain>(channel).UnsubscribeEdgeAsync(edge.EdgeId);
+                await grains.Channel(channel).UnsubscribeEdgeAsync(edge.EdgeId);
             }
             catch (Exception ex)
             {

@@ -54,6 +54,7 @@ internal static class EdgeHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<JwtAuthenticator>();
         services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<GrainRefs>();
         services.AddSingleton<ClientBudgets>();
         services.AddSingleton<EdgeMetrics>();
         services.AddSingleton<LocalEdge>();
@@ -76,7 +77,7 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<IDrainableSessions>(sp => sp.GetRequiredService<SessionRegistry>());
         services.AddSingleton<EdgeDrainer>();
         services.AddSingleton(sp => new SessionServices(
-            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<GrainRefs>(),
             sp.GetRequiredService<SessionRegistry>(),
             sp.GetRequiredService<ClientBudgets>(),
             sp.GetRequiredService<LocalEdge>(),

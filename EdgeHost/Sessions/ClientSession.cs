@@ -55,7 +55,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
         _byteBudget = new TokenBucket(services.Limits.BytesPerSecond, services.Limits.ByteBurst, services.Time);
         _mailbox = new StreamCursor(
             this,
-            after => _services.Grains.GetGrain<IClientGrain>(ClientId).ReadSinceAsync(after),
+            after => _services.Grains.Client(ClientId).ReadSinceAsync(after),
             static m => JsonFrameCodec.Message(m.Seq, m.From, m.Data));
     }
 
@@ -77,7 +77,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     /// <summary>Runs the session to its end. Never throws for a client's misbehaviour or a dropped connection.</summary>
     public async Task RunAsync(long? lastSeq, CancellationToken requestAborted)
     {
-        var clientGrain = _services.Grains.GetGrain<IClientGrain>(ClientId);
+        var clientGrain = _services.Grains.Client(ClientId);
         _services.Registry.Add(this);
         _clientBudget = _services.Budgets.Acquire(ClientId);
         _expiry = _services.Time.CreateTimer(static s => ((ClientSession)s!).OnTokenExpired(), this, DueIn(Identity), Timeout.InfiniteTimeSpan);
@@ -289,7 +289,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
 
             _channels[channel] = new StreamCursor(
                 this,
-                after => _services.Grains.GetGrain<IChannelGrain>(channel).ReadSinceAsync(after),
+                after => _services.Grains.Channel(channel).ReadSinceAsync(after),
                 m => JsonFrameCodec.Publication(channel, m.Seq, m.From, m.Data));
             return true;
         }
@@ -579,7 +579,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
 
 /// <summary>What every session shares (one instance per edge), so a session carries one reference, not seven.</summary>
 internal sealed record SessionServices(
-    IGrainFactory Grains,
+    GrainRefs Grains,
     SessionRegistry Registry,
     ClientBudgets Budgets,
     LocalEdge Edge,

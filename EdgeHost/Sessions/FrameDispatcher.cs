@@ -13,7 +13,7 @@ namespace OrleansGateway.EdgeHost.Sessions;
 /// <c>err</c>, never a silent drop.
 /// </summary>
 internal sealed partial class FrameDispatcher(
-    IGrainFactory grains,
+    GrainRefs grains,
     ChannelSubscriptions channels,
     IUpstreamPublisher upstream,
     JwtAuthenticator authenticator,
@@ -49,7 +49,7 @@ internal sealed partial class FrameDispatcher(
             return;
         }
 
-        await CallAsync(session, frame, "send", () => grains.GetGrain<IClientGrain>(frame.To!).SendAsync(session.ClientId, frame.Data!));
+        await CallAsync(session, frame, "send", () => grains.Client(frame.To!).SendAsync(session.ClientId, frame.Data!));
     }
 
     private async Task SubscribeAsync(ClientSession session, ClientFrame frame)
@@ -102,7 +102,7 @@ internal sealed partial class FrameDispatcher(
     {
         if (CheckChannel(session, frame))
         {
-            await CallAsync(session, frame, "pub", () => grains.GetGrain<IChannelGrain>(frame.Channel!).PublishAsync(session.ClientId, frame.Data!));
+            await CallAsync(session, frame, "pub", () => grains.Channel(frame.Channel!).PublishAsync(session.ClientId, frame.Data!));
         }
     }
 
