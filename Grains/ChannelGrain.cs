@@ -19,8 +19,8 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
     private readonly TimeProvider _time;
     private Mailbox _history;
 
-    public ChannelGrain(IOptions<ChannelOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, ILogger<ChannelGrain> logger)
-        : base(options.Value, leases, metrics, stores, logger)
+    public ChannelGrain(IOptions<ChannelOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, EdgeSweeper sweeper, ILogger<ChannelGrain> logger)
+        : base(options.Value, leases, metrics, stores, sweeper, logger)
     {
         _options = options.Value;
         _time = time;

@@ -19,8 +19,8 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     private readonly TimeProvider _time;
     private Mailbox _mailbox;
 
-    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, ILogger<ClientGrain> logger)
-        : base(options.Value, leases, metrics, stores, logger)
+    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, EdgeSweeper sweeper, ILogger<ClientGrain> logger)
+        : base(options.Value, leases, metrics, stores, sweeper, logger)
     {
         _options = options.Value;
         _time = time;

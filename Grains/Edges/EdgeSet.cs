@@ -7,11 +7,13 @@ namespace OrleansGateway.Grains.Edges;
 /// lease checks: an edge whose lease lapsed is dropped before anything is pushed to it. Owned by one grain
 /// activation, so not thread-safe by design.
 /// </summary>
-internal sealed partial class EdgeSet(EdgeLeaseCache leases, ILogger logger)
+internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner, ILogger logger)
 {
     private readonly Dictionary<string, Entry> _edges = new(StringComparer.Ordinal);
 
     public int EdgeCount => _edges.Count;
+
+    public IEnumerable<string> EdgeIds => _edges.Keys;
 
     public int SessionCount => _edges.Values.Sum(e => e.Sessions.Count);
 
@@ -21,11 +23,16 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, ILogger logger)
     /// <summary>Adds (or refreshes the observer of) an edge; <paramref name="sessionId"/> is recorded when given.</summary>
     public void Add(string edgeId, IEdgeObserver observer, long? sessionId = null)
     {
-        if (!_edges.TryGetValue(edgeId, out var entry) || !entry.Observer.Equals(observer))
+        var known = _edges.TryGetValue(edgeId, out var entry);
+        if (!known || !entry!.Observer.Equals(observer))
         {
             // New edge, or the edge re-created its observer after reconnecting to the cluster: push to the new one.
             entry = new Entry(observer, entry?.Sessions ?? []);
             _edges[edgeId] = entry;
+            if (!known)
+            {
+                owner.EdgeAdded(edgeId);
+            }
         }
 
         if (sessionId is { } id)
@@ -36,9 +43,18 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, ILogger logger)
 
     /// <summary>Removes one session; the edge goes with its last session. True when the edge was removed.</summary>
     public bool RemoveSession(string edgeId, long sessionId) =>
-        _edges.TryGetValue(edgeId, out var entry) && entry.Sessions.Remove(sessionId) && entry.Sessions.Count == 0 && _edges.Remove(edgeId);
+        _edges.TryGetValue(edgeId, out var entry) && entry.Sessions.Remove(sessionId) && entry.Sessions.Count == 0 && RemoveEdge(edgeId);
 
-    public bool RemoveEdge(string edgeId) => _edges.Remove(edgeId);
+    public bool RemoveEdge(string edgeId)
+    {
+        if (!_edges.Remove(edgeId))
+        {
+            return false;
+        }
+
+        owner.EdgeRemoved(edgeId);
+        return true;
+    }
 
     /// <summary>
     /// Calls <paramref name="push"/> for every edge whose lease is current; one failing edge never stops the others.
@@ -94,6 +110,7 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, ILogger logger)
         foreach (var edge in snapshot)
         {
             _edges[edge.EdgeId] = new Entry(edge.Observer, [.. edge.SessionIds]);
+            owner.EdgeAdded(edge.EdgeId);
         }
     }
 
@@ -108,6 +125,7 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, ILogger logger)
         {
             if (_edges.Remove(edgeId, out var entry))
             {
+                owner.EdgeRemoved(edgeId);
                 Log.EdgeLeaseLapsed(logger, grainKey, edgeId, entry.Sessions.Count);
             }
         }
@@ -123,6 +141,14 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, ILogger logger)
         [LoggerMessage(2, LogLevel.Information, "Edge {EdgeId} lease lapsed: {GrainKey} dropped it ({Sessions} session(s))", EventName = "EdgeLeaseLapsed")]
         public static partial void EdgeLeaseLapsed(ILogger logger, string grainKey, string edgeId, int sessions);
     }
+}
+
+/// <summary>Told when an edge enters or leaves a grain's edge set (the silo's <see cref="EdgeSweeper"/> tracks them).</summary>
+internal interface IEdgeSetOwner
+{
+    void EdgeAdded(string edgeId);
+
+    void EdgeRemoved(string edgeId);
 }
 
 /// <summary>One edge and its sessions, as carried by grain migration.</summary>

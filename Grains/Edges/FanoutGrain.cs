@@ -12,23 +12,24 @@ namespace OrleansGateway.Grains.Edges;
 /// (that state lives only here) or while retained messages are within their age, and migrating on a
 /// graceful silo stop.
 /// </summary>
-internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
+internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver, IEdgeSetOwner
 {
     private const string InboundKey = "inbound";
 
     private readonly RetentionOptions _retention;
     private readonly MailboxStoreFactory _stores;
-    private IGrainTimer? _sweep;
+    private readonly EdgeSweeper _sweeper;
     private IMailboxStore? _store;
     private bool _rehydrated;
     private InboundPosition? _accepting;
 
-    protected FanoutGrain(RetentionOptions retention, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, ILogger logger)
+    protected FanoutGrain(RetentionOptions retention, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, EdgeSweeper sweeper, ILogger logger)
     {
         _retention = retention;
         _stores = stores;
+        _sweeper = sweeper;
         Metrics = metrics;
-        Edges = new EdgeSet(leases, logger);
+        Edges = new EdgeSet(leases, this, logger);
     }
 
     protected EdgeSet Edges { get; }
@@ -102,6 +103,12 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // Whatever happens next (migration re-tracks on the new silo), this activation no longer pushes from here.
+        foreach (var edgeId in Edges.EdgeIds)
+        {
+            _sweeper.Untrack(edgeId, this.GetGrainId());
+        }
+
         if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && OtherSilosActive())
         {
             // A graceful silo stop does not migrate by itself (notes/orleans.md §3): ask for it; subclasses carry
@@ -186,25 +193,23 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver
     }
 
     /// <summary>
-    /// With edges attached the grain must stay, and a timer sweeps dead edges; without, it only has to outlive
-    /// its retention window (a message to an offline client waits there).
+    /// With edges attached the grain must stay (the silo's <see cref="EdgeSweeper"/> pokes it if they die);
+    /// without, it only has to outlive its retention window (a message to an offline client waits there).
     /// </summary>
     protected void UpdateKeepAlive()
     {
         if (Edges.EdgeCount > 0)
         {
             DelayDeactivation(Timeout.InfiniteTimeSpan);
-            _sweep ??= this.RegisterGrainTimer(
-                static (grain, _) => grain.PruneAsync(),
-                this,
-                new GrainTimerCreationOptions(_retention.SessionSweepInterval, _retention.SessionSweepInterval) { Interleave = false });
         }
         else
         {
-            _sweep?.Dispose();
-            _sweep = null;
             DelayDeactivation(TimeSpan.Zero);
             DelayDeactivation(_retention.MaxAge);
         }
     }
+
+    void IEdgeSetOwner.EdgeAdded(string edgeId) => _sweeper.Track(edgeId, this.GetGrainId(), Kind == "channel");
+
+    void IEdgeSetOwner.EdgeRemoved(string edgeId) => _sweeper.Untrack(edgeId, this.GetGrainId());
 }

@@ -99,6 +99,8 @@ public static class GatewayOrleansExtensions
         services.AddSingleton<IValidateOptions<ChannelOptions>>(new RetentionOptionsValidator<ChannelOptions>(ChannelOptions.SectionName));
         services.AddGatewayLeaseOptions();
         services.AddSingleton<EdgeLeaseCache>();
+        services.AddSingleton<EdgeSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeSweeper>());
         services.AddSingleton<GrainMetrics>();
         services.AddSingleton<MailboxStoreFactory>();
         services.AddSingleton(TimeProvider.System);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansGateway.Grains;
+using OrleansGateway.Grains.Edges;
 using OrleansGateway.IntegrationTests.Fixtures;
 
 namespace OrleansGateway.IntegrationTests.Crash;
@@ -74,6 +76,34 @@ public sealed class EdgeCrashTests(GatewayCluster cluster)
             var grain = cluster.Backend.GetGrain<IClientGrain>($"bob{i}-{run}");
             Assert.Equal(1, (await grain.GetPresenceAsync()).Sessions);
             await bobs[i].DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task EdgeProcess_KilledWhileItsClientsIdle_SiloSweepFreesTheirGrainsWithoutAnyCall()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        using var doomed = await EdgeProcess.StartAsync(cluster);
+        var grains = new List<GrainId>();
+        var clients = new List<TestClient>();
+        for (var i = 0; i < 3; i++)
+        {
+            var client = await TestClient.ConnectAsync(doomed.Uri, cluster.Tokens.Hs256($"idle{i}-{run}"));
+            await client.WaitForFrameAsync("welcome");
+            clients.Add(client);
+            grains.Add(cluster.Backend.GetGrain<IClientGrain>($"idle{i}-{run}").GetGrainId());
+        }
+
+        bool Tracked(GrainId grain) => cluster.Silos.Any(s => s.Host.Services.GetRequiredService<EdgeSweeper>().Tracks(grain));
+        Assert.All(grains, g => Assert.True(Tracked(g), $"{g} not tracked by any silo's sweeper"));
+
+        doomed.Kill();
+
+        // Nothing calls these grains: only the silo's sweep can notice the dead edge (lease TTL + sweep interval).
+        await GatewayClusterExtensions.EventuallyAsync(() => Task.FromResult(!grains.Any(Tracked)), GatewayCluster.LeaseTtl * 5, "the sweep to drop the dead edge");
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
         }
     }
 }

@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansGateway.Grains.Mailboxes;
+
+namespace OrleansGateway.Grains.Edges;
+
+/// <summary>
+/// Frees client and channel grains whose edges died. One sweep per silo, not a timer per grain (a grain timer cost
+/// ~1 KB per idle client grain and a tick per grain per interval): grains report which edges they push to, and every
+/// <see cref="RetentionOptions.SessionSweepInterval"/> the sweep asks the lease cache about each known edge (a
+/// handful of edges, not one question per grain) and pokes the grains of a dead one, which prune it and may then
+/// deactivate.
+/// </summary>
+internal sealed partial class EdgeSweeper(
+    IGrainFactory grains,
+    EdgeLeaseCache leases,
+    IOptions<MailboxOptions> mailbox,
+    IOptions<ChannelOptions> channel,
+    TimeProvider time,
+    ILogger<EdgeSweeper> logger) : BackgroundService
+{
+    /// <summary>Pokes in flight at once, so a dead edge with 100k grains does not flood the silo.</summary>
+    private const int PokeConcurrency = 64;
+
+    // edge id → grains pushing to it (value: true for a channel grain).
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<GrainId, bool>> _byEdge = new(StringComparer.Ordinal);
+
+    public void Track(string edgeId, GrainId grain, bool isChannel) =>
+        _byEdge.GetOrAdd(edgeId, static _ => new ConcurrentDictionary<GrainId, bool>())[grain] = isChannel;
+
+    public void Untrack(string edgeId, GrainId grain)
+    {
+        if (_byEdge.TryGetValue(edgeId, out var tracked))
+        {
+            tracked.TryRemove(grain, out _);
+        }
+    }
+
+    /// <summary>True when <paramref name="grain"/> is known here to push to some edge.</summary>
+    public bool Tracks(GrainId grain) => _byEdge.Values.Any(tracked => tracked.ContainsKey(grain));
+
+    /// <summary>Grains known to push to <paramref name="edgeId"/> on this silo.</summary>
+    public int TrackedCount(string edgeId) => _byEdge.TryGetValue(edgeId, out var tracked) ? tracked.Count : 0;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = Min(mailbox.Value.SessionSweepInterval, channel.Value.SessionSweepInterval);
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await SweepAsync(stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // A failed sweep is retried next interval; it must never stop the silo (BackgroundService would).
+                    Log.SweepFailed(logger, ex, "*");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Silo stopping.
+        }
+    }
+
+    internal async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (edgeId, tracked) in _byEdge)
+        {
+            bool alive;
+            try
+            {
+                alive = await leases.IsAliveAsync(edgeId);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.SweepFailed(logger, ex, edgeId);
+                continue;
+            }
+
+            if (alive)
+            {
+                continue;
+            }
+
+            if (tracked.IsEmpty)
+            {
+                // A dead edge nobody pushes to any more: forget it (a grain restoring it would add it again).
+                _byEdge.TryRemove(new KeyValuePair<string, ConcurrentDictionary<GrainId, bool>>(edgeId, tracked));
+                continue;
+            }
+
+            Log.DeadEdgeSwept(logger, edgeId, tracked.Count);
+            await Parallel.ForEachAsync(
+                tracked.ToArray(),
+                new ParallelOptions { MaxDegreeOfParallelism = PokeConcurrency, CancellationToken = cancellationToken },
+                async (grain, _) => await PokeAsync(grain.Key, grain.Value));
+        }
+    }
+
+    /// <summary>Any call makes the grain prune edges whose lease lapsed (and untrack them here).</summary>
+    private async Task PokeAsync(GrainId grain, bool isChannel)
+    {
+        try
+        {
+            if (isChannel)
+            {
+                await grains.GetGrain<IChannelGrain>(grain).GetEdgeCountAsync();
+            }
+            else
+            {
+                await grains.GetGrain<IClientGrain>(grain).GetPresenceAsync();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.PokeFailed(logger, ex, grain);
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static partial class Log
+    {
+        [LoggerMessage(20, LogLevel.Information, "Edge {EdgeId} is dead: asking its {Grains} grain(s) on this silo to drop it", EventName = "DeadEdgeSwept")]
+        public static partial void DeadEdgeSwept(ILogger logger, string edgeId, int grains);
+
+        [LoggerMessage(21, LogLevel.Warning, "Checking the lease of edge {EdgeId} failed", EventName = "SweepFailed")]
+        public static partial void SweepFailed(ILogger logger, Exception exception, string edgeId);
+
+        [LoggerMessage(22, LogLevel.Warning, "Asking grain {Grain} to drop a dead edge failed", EventName = "PokeFailed")]
+        public static partial void PokeFailed(ILogger logger, Exception exception, GrainId grain);
+    }
+}
