@@ -37,6 +37,12 @@ internal sealed class LimitsOptions
     /// <summary>Frames answered <c>err rate_limited</c> in a row before the session is closed with <c>bye policy</c> (1008). Default 100.</summary>
     public int RateLimitedBeforeClose { get; set; } = 100;
 
+    /// <summary>
+    /// After a client is closed with <c>bye policy</c> for flooding, how long its new connections on this edge are
+    /// refused (503 + Retry-After) before the upgrade. Default 10 s; zero disables it.
+    /// </summary>
+    public TimeSpan PolicyCoolDown { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Channels one session may subscribe to. Default 100.</summary>
     public int MaxSubscriptionsPerSession { get; set; } = 100;
 
@@ -62,6 +68,11 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
             || o.ClientFramesPerSecond <= 0 || o.ClientFrameBurst < 1 || o.ClientBytesPerSecond <= 0 || o.ClientByteBurst < 1024)
         {
             failures.Add($"{LimitsOptions.SectionName}: rates must be positive, frame bursts ≥ 1 and byte bursts ≥ 1024.");
+        }
+
+        if (o.PolicyCoolDown < TimeSpan.Zero)
+        {
+            failures.Add($"{LimitsOptions.SectionName}:PolicyCoolDown must not be negative.");
         }
 
         if (o.RateLimitedBeforeClose < 1 || o.MaxSubscriptionsPerSession < 1 || o.MaxSessionsPerClient < 1 || o.MaxConnectionsPerIp < 1)

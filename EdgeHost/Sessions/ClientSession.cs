@@ -461,6 +461,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
         _services.Metrics.RateLimited();
         if (++_rateLimitedInARow >= _services.Limits.RateLimitedBeforeClose)
         {
+            _clientBudget!.CoolDown(_services.Limits.PolicyCoolDown);
             RequestClose(Protocol.CloseReason.Policy);
             return;
         }

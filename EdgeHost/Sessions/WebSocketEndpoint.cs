@@ -52,6 +52,12 @@ internal static class WebSocketEndpoint
             return;
         }
 
+        if (services.Budgets.IsCoolingDown(identity.ClientId))
+        {
+            await RefuseBusy(context, options, "this client was closed for flooding; retry later");
+            return;
+        }
+
         long? lastSeq = null;
         if (context.Request.Query.TryGetValue("last_seq", out var lastSeqText))
         {

@@ -30,6 +30,8 @@ internal static class FloodScenario
             return 1;
         }
 
+        // An unmeasured step first: the quiet figure must not carry JIT and first-call costs the abused one would not.
+        await DirectScenario.RunStepAsync(common, state, rate, warmup, Math.Min(duration, 3), settle, cancellationToken, "flood-warmup");
         var quiet = await DirectScenario.RunStepAsync(common, state, rate, warmup, duration, settle, cancellationToken, "flood-quiet");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

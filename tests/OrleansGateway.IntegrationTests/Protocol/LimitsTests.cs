@@ -50,6 +50,12 @@ public sealed class LimitsTests(GatewayCluster cluster)
         await flooder.WaitClosedAsync();
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, flooder.CloseStatus);
         Assert.Equal("pong", (await neighbour.RequestAsync("""{"t":"ping","id":"$id"}""")).Type());
+
+        // Reconnecting at once is refused before the upgrade while the client cools down; others still connect.
+        var (status, retryAfter) = await TestClient.TryConnectAsync(edge, $"access_token={cluster.Tokens.Hs256($"f-{run}")}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.NotNull(retryAfter);
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, (await TestClient.TryConnectAsync(edge, $"access_token={cluster.Tokens.Hs256($"n2-{run}")}")).Status);
     }
 
     [Fact]

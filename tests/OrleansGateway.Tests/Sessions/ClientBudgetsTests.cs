@@ -53,6 +53,25 @@ public sealed class ClientBudgetsTests
     }
 
     [Fact]
+    public void CoolDown_AfterPolicyClose_RefusedUntilItEndsAndKeptMeanwhile()
+    {
+        using var budgets = Create(framesPerSecond: 1000, frameBurst: 1);
+        var budget = budgets.Acquire("flooder");
+        budget.CoolDown(TimeSpan.FromSeconds(25));
+        budgets.Release(budget);
+        Assert.True(budgets.IsCoolingDown("flooder"));
+        Assert.False(budgets.IsCoolingDown("neighbour"));
+
+        _time.Advance(ClientBudgets.SweepInterval * 2); // refilled, released, but still cooling down: kept
+        Assert.True(budgets.IsCoolingDown("flooder"));
+        Assert.Equal(1, budgets.Count);
+
+        _time.Advance(ClientBudgets.SweepInterval); // 30 s: over, and forgotten by the sweep
+        Assert.False(budgets.IsCoolingDown("flooder"));
+        Assert.Equal(0, budgets.Count);
+    }
+
+    [Fact]
     public void Sweep_StillHeld_Kept()
     {
         using var budgets = Create();
