@@ -25,6 +25,14 @@ public interface IChannelGrain : IGrainWithStringKey
     [Alias("UnsubscribeEdge")]
     Task UnsubscribeEdgeAsync(string edgeId);
 
+    /// <summary>
+    /// Pushes the newest retained message to every attached edge once more. The silo's sweep calls it once per
+    /// interval for grains that pushed since the last sweep, so a lost push that was the last before a quiet period
+    /// is still repaired (edges drop the repeat as a duplicate when nothing was lost). Not for backends.
+    /// </summary>
+    [Alias("RepushLast")]
+    Task RepushLastAsync();
+
     /// <summary>The current offset and, when <paramref name="since"/> is given, retained publications after it.</summary>
     [Alias("ReadSince")]
     Task<AttachResult> ReadSinceAsync(long? since);

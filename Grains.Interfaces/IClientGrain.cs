@@ -30,6 +30,14 @@ public interface IClientGrain : IGrainWithStringKey
     [Alias("AttachCapped")]
     Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq, int maxSessions);
 
+    /// <summary>
+    /// Pushes the newest retained message to every attached edge once more. The silo's sweep calls it once per
+    /// interval for grains that pushed since the last sweep, so a lost push that was the last before a quiet period
+    /// is still repaired (edges drop the repeat as a duplicate when nothing was lost). Not for backends.
+    /// </summary>
+    [Alias("RepushLast")]
+    Task RepushLastAsync();
+
     /// <summary>Detaches a session. Idempotent.</summary>
     [Alias("Detach")]
     Task DetachAsync(string edgeId, long sessionId);

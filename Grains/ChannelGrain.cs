@@ -35,6 +35,7 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
     {
         var publication = await AppendAsync(_history, from, data);
         await PushAsync(static (edge, batch) => edge.PublishAsync(batch), new ChannelBatch(Channel, [publication]));
+        RepushLater();
         return publication.Seq;
     }
 
@@ -57,6 +58,16 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
     }
 
     public Task<AttachResult> ReadSinceAsync(long? since) => Task.FromResult(Read(since));
+
+    public async Task RepushLastAsync()
+    {
+        RepushServed();
+        var last = _history.Seq > 0 && Edges.EdgeCount > 0 ? _history.ReadSince(_history.Seq - 1).Replay : [];
+        if (last.Count == 1)
+        {
+            await PushAsync(static (edge, batch) => edge.PublishAsync(batch), new ChannelBatch(Channel, [last[0]]));
+        }
+    }
 
     public async Task<int> GetEdgeCountAsync()
     {

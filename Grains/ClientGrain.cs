@@ -62,7 +62,18 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     {
         var message = await AppendAsync(_mailbox, from, data);
         await PushAsync(static (edge, batch) => edge.DeliverAsync(batch), new MailboxBatch(ClientId, [message]));
+        RepushLater();
         return message.Seq;
+    }
+
+    public async Task RepushLastAsync()
+    {
+        RepushServed();
+        var last = _mailbox.Seq > 0 && Edges.EdgeCount > 0 ? _mailbox.ReadSince(_mailbox.Seq - 1).Replay : [];
+        if (last.Count == 1)
+        {
+            await PushAsync(static (edge, batch) => edge.DeliverAsync(batch), new MailboxBatch(ClientId, [last[0]]));
+        }
     }
 
     public Task<AttachResult> ReadSinceAsync(long afterSeq) => Task.FromResult(_mailbox.ReadSince(afterSeq));

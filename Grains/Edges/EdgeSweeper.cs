@@ -11,7 +11,8 @@ namespace OrleansGateway.Grains.Edges;
 /// ~1 KB per idle client grain and a tick per grain per interval): grains report which edges they push to, and every
 /// <see cref="RetentionOptions.SessionSweepInterval"/> the sweep asks the lease cache about each known edge (a
 /// handful of edges, not one question per grain) and pokes the grains of a dead one, which prune it and may then
-/// deactivate.
+/// deactivate. The same sweep asks every grain that pushed since the last one to push its newest message again:
+/// one-way pushes can be lost, and a loss is otherwise only noticed when the next message shows the gap.
 /// </summary>
 internal sealed partial class EdgeSweeper(
     IGrainFactory grains,
@@ -23,6 +24,9 @@ internal sealed partial class EdgeSweeper(
 {
     /// <summary>Pokes in flight at once, so a dead edge with 100k grains does not flood the silo.</summary>
     private const int PokeConcurrency = 64;
+
+    // grains that pushed since the last sweep (value: true for a channel grain): each pushes its newest message again.
+    private readonly ConcurrentDictionary<GrainId, bool> _repush = new();
 
     // edge id → grains pushing to it (value: true for a channel grain).
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<GrainId, bool>> _byEdge = new(StringComparer.Ordinal);
@@ -37,6 +41,10 @@ internal sealed partial class EdgeSweeper(
             tracked.TryRemove(grain, out _);
         }
     }
+
+    public void RepushLater(GrainId grain, bool isChannel) => _repush[grain] = isChannel;
+
+    public void CancelRepush(GrainId grain) => _repush.TryRemove(grain, out _);
 
     /// <summary>True when <paramref name="grain"/> is known here to push to some edge.</summary>
     public bool Tracks(GrainId grain) => _byEdge.Values.Any(tracked => tracked.ContainsKey(grain));
@@ -70,6 +78,38 @@ internal sealed partial class EdgeSweeper(
     }
 
     internal async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        await RepushAsync(cancellationToken);
+        await DropDeadEdgesAsync(cancellationToken);
+    }
+
+    private async Task RepushAsync(CancellationToken cancellationToken)
+    {
+        var due = _repush.ToArray();
+        foreach (var entry in due)
+        {
+            _repush.TryRemove(entry);
+        }
+
+        await Parallel.ForEachAsync(
+            due,
+            new ParallelOptions { MaxDegreeOfParallelism = PokeConcurrency, CancellationToken = cancellationToken },
+            async (grain, _) =>
+            {
+                try
+                {
+                    await (grain.Value
+                        ? grains.GetGrain<IChannelGrain>(grain.Key).RepushLastAsync()
+                        : grains.GetGrain<IClientGrain>(grain.Key).RepushLastAsync());
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.PokeFailed(logger, ex, grain.Key);
+                }
+            });
+    }
+
+    private async Task DropDeadEdgesAsync(CancellationToken cancellationToken)
     {
         foreach (var (edgeId, tracked) in _byEdge)
         {

@@ -22,6 +22,7 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver, IEdgeS
     private IMailboxStore? _store;
     private bool _rehydrated;
     private InboundPosition? _accepting;
+    private bool _echoPending;
 
     protected FanoutGrain(RetentionOptions retention, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, EdgeSweeper sweeper, ILogger logger)
     {
@@ -109,6 +110,8 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver, IEdgeS
             _sweeper.Untrack(edgeId, this.GetGrainId());
         }
 
+        _sweeper.CancelRepush(this.GetGrainId()); // a poke would only re-activate it
+
         if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && OtherSilosActive())
         {
             // A graceful silo stop does not migrate by itself (notes/orleans.md §3): ask for it; subclasses carry
@@ -182,6 +185,22 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver, IEdgeS
             UpdateKeepAlive();
         }
     }
+
+    /// <summary>
+    /// After pushing a message: the silo's sweep will have this grain push its newest message once more, so a
+    /// lost push that was the last before a quiet period is repaired within a sweep interval.
+    /// </summary>
+    protected void RepushLater()
+    {
+        if (!_echoPending && Edges.EdgeCount > 0)
+        {
+            _echoPending = true;
+            _sweeper.RepushLater(this.GetGrainId(), Kind == "channel");
+        }
+    }
+
+    /// <summary>The sweep's repush is being served: later pushes ask for a new one.</summary>
+    protected void RepushServed() => _echoPending = false;
 
     /// <summary>Drops edges whose lease lapsed and adjusts the keep-alive.</summary>
     protected async Task PruneAsync()
