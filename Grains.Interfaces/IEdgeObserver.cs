@@ -13,6 +13,13 @@ public interface IEdgeObserver : IGrainObserver
     [OneWay, Alias("Deliver")]
     Task DeliverAsync(MailboxBatch batch);
 
+    /// <summary>
+    /// Several clients' new messages at once: a silo coalesces what its grains push to this edge in the same instant
+    /// into one call. Equivalent to <see cref="DeliverAsync"/> for each batch, in order.
+    /// </summary>
+    [OneWay, Alias("DeliverMany")]
+    Task DeliverManyAsync(MailboxBatch[] batches);
+
     /// <summary>New publications on one channel; the edge fans them out to its local subscribers.</summary>
     [OneWay, Alias("Publish")]
     Task PublishAsync(ChannelBatch batch);

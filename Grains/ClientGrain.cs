@@ -17,11 +17,13 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
 
     private readonly MailboxOptions _options;
     private readonly TimeProvider _time;
+    private readonly EdgePushBatcher _pushes;
     private Mailbox _mailbox;
 
-    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, EdgeSweeper sweeper, ILogger<ClientGrain> logger)
+    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, EdgeSweeper sweeper, EdgePushBatcher pushes, ILogger<ClientGrain> logger)
         : base(options.Value, leases, metrics, stores, sweeper, logger)
     {
+        _pushes = pushes;
         _options = options.Value;
         _time = time;
         _mailbox = new Mailbox(_options.MaxMessages, _options.MaxAge, time);
@@ -61,7 +63,7 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     public async Task<long> SendAsync(string from, byte[] data)
     {
         var message = await AppendAsync(_mailbox, from, data);
-        await PushAsync(static (edge, batch) => edge.DeliverAsync(batch), new MailboxBatch(ClientId, [message]));
+        await PushAsync(Deliver, (Pushes: _pushes, Batch: new MailboxBatch(ClientId, [message])));
         RepushLater();
         return message.Seq;
     }
@@ -72,8 +74,15 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
         var last = _mailbox.Seq > 0 && Edges.EdgeCount > 0 ? _mailbox.ReadSince(_mailbox.Seq - 1).Replay : [];
         if (last.Count == 1)
         {
-            await PushAsync(static (edge, batch) => edge.DeliverAsync(batch), new MailboxBatch(ClientId, [last[0]]));
+            await PushAsync(Deliver, (Pushes: _pushes, Batch: new MailboxBatch(ClientId, [last[0]])));
         }
+    }
+
+    /// <summary>Pushes go through the silo's per-edge batcher: many grains' pushes to one edge become one call.</summary>
+    private static Task Deliver(string edgeId, IEdgeObserver edge, (EdgePushBatcher Pushes, MailboxBatch Batch) arg)
+    {
+        arg.Pushes.Deliver(edgeId, edge, arg.Batch);
+        return Task.CompletedTask;
     }
 
     public Task<AttachResult> ReadSinceAsync(long afterSeq) => Task.FromResult(_mailbox.ReadSince(afterSeq));
@@ -82,7 +91,14 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     {
         await PruneAsync();
         var sessions = Edges.SessionCount;
-        await PushAsync(static (edge, arg) => edge.DisconnectAsync(arg.ClientId, arg.code), (ClientId, code));
+        // Through the same per-edge queue as messages, so the bye never overtakes a message pushed before it.
+        await PushAsync(
+            static (edgeId, edge, arg) =>
+            {
+                arg.Pushes.Disconnect(edgeId, edge, arg.ClientId, arg.code);
+                return Task.CompletedTask;
+            },
+            (Pushes: _pushes, ClientId, code));
         return sessions;
     }
 

@@ -37,6 +37,16 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
         return Task.CompletedTask;
     }
 
+    public Task DeliverManyAsync(MailboxBatch[] batches)
+    {
+        foreach (var batch in batches)
+        {
+            DeliverAsync(batch);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task PublishAsync(ChannelBatch batch)
     {
         var subscribers = channels.Get(batch.Channel);

@@ -60,7 +60,7 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner
     /// Calls <paramref name="push"/> for every edge whose lease is current; one failing edge never stops the others.
     /// True when edges whose lease lapsed were dropped.
     /// </summary>
-    public async Task<bool> PushAsync<TArg>(Func<IEdgeObserver, TArg, Task> push, TArg arg, string grainKey)
+    public async Task<bool> PushAsync<TArg>(Func<string, IEdgeObserver, TArg, Task> push, TArg arg, string grainKey)
     {
         List<string>? lapsed = null;
         foreach (var (edgeId, entry) in _edges)
@@ -74,7 +74,7 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner
                 }
 
                 // [OneWay] observer methods return once queued: a dead edge cannot block the grain.
-                await push(entry.Observer, arg);
+                await push(edgeId, entry.Observer, arg);
             }
             catch (Exception ex)
             {

@@ -17,6 +17,7 @@ namespace OrleansGateway.Grains.Edges;
 internal sealed partial class EdgeSweeper(
     IGrainFactory grains,
     EdgeLeaseCache leases,
+    EdgePushBatcher pushes,
     IOptions<MailboxOptions> mailbox,
     IOptions<ChannelOptions> channel,
     TimeProvider time,
@@ -133,6 +134,7 @@ internal sealed partial class EdgeSweeper(
             {
                 // A dead edge nobody pushes to any more: forget it (a grain restoring it would add it again).
                 _byEdge.TryRemove(new KeyValuePair<string, ConcurrentDictionary<GrainId, bool>>(edgeId, tracked));
+                pushes.Forget(edgeId);
                 continue;
             }
 

@@ -174,7 +174,7 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver, IEdgeS
     /// Pushes to every attached edge. With none, the message just waits in retention, so the grain must outlive it.
     /// The keep-alive is only touched when something changed: this runs once per message.
     /// </summary>
-    protected async Task PushAsync<TArg>(Func<IEdgeObserver, TArg, Task> push, TArg arg)
+    protected async Task PushAsync<TArg>(Func<string, IEdgeObserver, TArg, Task> push, TArg arg)
     {
         if (Edges.EdgeCount == 0)
         {

@@ -10,6 +10,8 @@ internal sealed class GrainMetrics
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _migrations;
     private readonly Counter<long> _inboundDuplicates;
+    private readonly Counter<long> _edgePushes;
+    private readonly Counter<long> _edgePushCalls;
 
     public GrainMetrics(IMeterFactory meterFactory)
     {
@@ -17,6 +19,8 @@ internal sealed class GrainMetrics
         _accepted = meter.CreateCounter<long>("ogw.silo.messages.accepted", "{message}", "Messages appended to mailboxes and channels, by kind");
         _migrations = meter.CreateCounter<long>("ogw.silo.grain.migrations", "{grain}", "Grains rehydrated on this silo after migrating with their state, by kind");
         _inboundDuplicates = meter.CreateCounter<long>("ogw.silo.inbound.duplicates", "{message}", "Redelivered backend messages dropped by position");
+        _edgePushes = meter.CreateCounter<long>("ogw.silo.edge.pushes", "{push}", "Client pushes (message batches, disconnects) handed to edges");
+        _edgePushCalls = meter.CreateCounter<long>("ogw.silo.edge.push_calls", "{call}", "One-way observer calls that carried them (pushes / calls = coalescing)");
     }
 
     public void Accepted(string kind) => _accepted.Add(1, new KeyValuePair<string, object?>("kind", kind));
@@ -24,4 +28,10 @@ internal sealed class GrainMetrics
     public void Migrated(string kind) => _migrations.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void InboundDuplicate() => _inboundDuplicates.Add(1);
+
+    public void EdgePushesSent(int pushes, int calls)
+    {
+        _edgePushes.Add(pushes);
+        _edgePushCalls.Add(calls);
+    }
 }

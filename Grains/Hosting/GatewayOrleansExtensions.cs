@@ -102,6 +102,7 @@ public static class GatewayOrleansExtensions
         services.AddSingleton<EdgeSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeSweeper>());
         services.AddSingleton<GrainMetrics>();
+        services.AddSingleton<EdgePushBatcher>();
         services.AddSingleton<MailboxStoreFactory>();
         services.AddSingleton(TimeProvider.System);
         return services;

@@ -20,13 +20,28 @@ internal sealed class PushDropFilter : IOutgoingGrainCallFilter
     public Task Invoke(IOutgoingGrainCallContext context)
     {
         // Only pushes are looked at: other calls may have no argument at all.
-        if (!Armed.IsEmpty && context.InterfaceMethod?.Name == nameof(IEdgeObserver.DeliverAsync)
-            && context.Request.GetArgumentCount() > 0 && context.Request.GetArgument(0) is MailboxBatch batch && TryConsume(batch.ClientId))
+        if (Armed.IsEmpty || context.Request.GetArgumentCount() == 0)
         {
-            return Task.CompletedTask; // lost on the way: the edge never sees it
+            return context.Invoke();
         }
 
-        return context.Invoke();
+        switch (context.Request.GetArgument(0))
+        {
+            case MailboxBatch batch when context.InterfaceMethod?.Name == nameof(IEdgeObserver.DeliverAsync) && TryConsume(batch.ClientId):
+                return Task.CompletedTask; // lost on the way: the edge never sees it
+            case MailboxBatch[] batches when context.InterfaceMethod?.Name == nameof(IEdgeObserver.DeliverManyAsync):
+                // The silo coalesced several clients' pushes into one call: lose only the armed clients' parts.
+                var kept = batches.Where(b => !TryConsume(b.ClientId)).ToArray();
+                if (kept.Length == 0)
+                {
+                    return Task.CompletedTask;
+                }
+
+                context.Request.SetArgument(0, kept);
+                return context.Invoke();
+            default:
+                return context.Invoke();
+        }
     }
 
     private static bool TryConsume(string clientId)
