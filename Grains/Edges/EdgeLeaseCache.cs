@@ -15,6 +15,26 @@ internal sealed partial class EdgeLeaseCache(IGrainFactory grains, TimeProvider 
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
+    // Every attach deserializes its own copy of the edge id and of the edge's observer reference (~150 B together);
+    // a silo holds hundreds of thousands of idle grains attached through a handful of edges, so they share one copy.
+    private readonly ConcurrentDictionary<string, EdgeHandle> _handles = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The silo's shared copy of <paramref name="edgeId"/> and <paramref name="observer"/> (equal to the arguments):
+    /// grains keep these instead of the copies their call deserialized. A new observer of the edge (it reconnected to
+    /// the cluster) replaces the old one.
+    /// </summary>
+    public (string EdgeId, IEdgeObserver Observer) Share(string edgeId, IEdgeObserver observer)
+    {
+        if (_handles.TryGetValue(edgeId, out var known) && known.Observer.Equals(observer))
+        {
+            return (known.EdgeId, known.Observer);
+        }
+
+        _handles[edgeId] = new EdgeHandle(edgeId, observer);
+        return (edgeId, observer);
+    }
+
     public ValueTask<bool> IsAliveAsync(string edgeId)
     {
         var now = time.GetUtcNow();
@@ -71,12 +91,15 @@ internal sealed partial class EdgeLeaseCache(IGrainFactory grains, TimeProvider 
         else
         {
             _entries.TryRemove(edgeId, out _);
+            _handles.TryRemove(edgeId, out _); // grains drop a dead edge: nothing needs its shared copy any more
         }
 
         return alive;
     }
 
     private sealed record Entry(DateTimeOffset ExpiresAt, Task<bool>? Refresh);
+
+    private sealed record EdgeHandle(string EdgeId, IEdgeObserver Observer);
 
     private static partial class Log
     {

@@ -9,76 +9,104 @@ namespace OrleansGateway.Grains.Edges;
 /// </summary>
 internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner, ILogger logger)
 {
-    private readonly Dictionary<string, Entry> _edges = new(StringComparer.Ordinal);
+    // A silo holds hundreds of thousands of idle grains, nearly all with one edge and one session: a copy-on-write
+    // array searched linearly costs ~100 B per grain where a Dictionary of HashSets cost ~400 B (issue #7). Arrays
+    // are never changed in place, so a push iterating one across an await sees a consistent set.
+    private Entry[] _edges = [];
 
-    public int EdgeCount => _edges.Count;
+    public int EdgeCount => _edges.Length;
 
-    public IEnumerable<string> EdgeIds => _edges.Keys;
+    public IEnumerable<string> EdgeIds
+    {
+        get
+        {
+            foreach (var entry in _edges)
+            {
+                yield return entry.EdgeId;
+            }
+        }
+    }
 
-    public int SessionCount => _edges.Values.Sum(e => e.Sessions.Count);
+    public int SessionCount
+    {
+        get
+        {
+            var count = 0;
+            foreach (var entry in _edges)
+            {
+                count += entry.Sessions.Length;
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>True when <paramref name="sessionId"/> of <paramref name="edgeId"/> is attached (a retried attach).</summary>
-    public bool Contains(string edgeId, long sessionId) => _edges.TryGetValue(edgeId, out var entry) && entry.Sessions.Contains(sessionId);
+    public bool Contains(string edgeId, long sessionId) => Find(edgeId) is { } entry && Array.IndexOf(entry.Sessions, sessionId) >= 0;
 
     /// <summary>Adds (or refreshes the observer of) an edge; <paramref name="sessionId"/> is recorded when given.</summary>
     public void Add(string edgeId, IEdgeObserver observer, long? sessionId = null)
     {
-        var known = _edges.TryGetValue(edgeId, out var entry);
-        if (!known || !entry!.Observer.Equals(observer))
+        var entry = Find(edgeId);
+        if (entry is null)
         {
-            // New edge, or the edge re-created its observer after reconnecting to the cluster: push to the new one.
-            entry = new Entry(observer, entry?.Sessions ?? []);
-            _edges[edgeId] = entry;
-            if (!known)
-            {
-                owner.EdgeAdded(edgeId);
-            }
+            (edgeId, observer) = leases.Share(edgeId, observer);
+            _edges = [.. _edges, new Entry(edgeId, observer, sessionId is { } first ? [first] : [])];
+            owner.EdgeAdded(edgeId);
+            return;
         }
 
-        if (sessionId is { } id)
+        if (!entry.Observer.Equals(observer))
         {
-            entry.Sessions.Add(id);
+            // The edge re-created its observer after reconnecting to the cluster: push to the new one.
+            entry.Observer = leases.Share(edgeId, observer).Observer;
+        }
+
+        if (sessionId is { } id && Array.IndexOf(entry.Sessions, id) < 0)
+        {
+            entry.Sessions = [.. entry.Sessions, id];
         }
     }
 
     /// <summary>Removes one session; the edge goes with its last session. True when the edge was removed.</summary>
-    public bool RemoveSession(string edgeId, long sessionId) =>
-        _edges.TryGetValue(edgeId, out var entry) && entry.Sessions.Remove(sessionId) && entry.Sessions.Count == 0 && RemoveEdge(edgeId);
-
-    public bool RemoveEdge(string edgeId)
+    public bool RemoveSession(string edgeId, long sessionId)
     {
-        if (!_edges.Remove(edgeId))
+        var entry = Find(edgeId);
+        var index = entry is null ? -1 : Array.IndexOf(entry.Sessions, sessionId);
+        if (index < 0)
         {
             return false;
         }
 
-        owner.EdgeRemoved(edgeId);
-        return true;
+        entry!.Sessions = Without(entry.Sessions, index);
+        return entry.Sessions.Length == 0 && RemoveEdge(edgeId);
     }
+
+    public bool RemoveEdge(string edgeId) => RemoveEdge(edgeId, out _);
 
     /// <summary>
     /// Calls <paramref name="push"/> for every edge whose lease is current; one failing edge never stops the others.
     /// True when edges whose lease lapsed were dropped.
     /// </summary>
-    public async Task<bool> PushAsync<TArg>(Func<string, IEdgeObserver, TArg, Task> push, TArg arg, string grainKey)
+    public async Task<bool> PushAsync<TArg>(Func<IEdgeObserver, TArg, Task> push, TArg arg, string grainKey)
     {
         List<string>? lapsed = null;
-        foreach (var (edgeId, entry) in _edges)
+        foreach (var entry in _edges)
         {
             try
             {
-                if (!await leases.IsAliveAsync(edgeId))
+                if (!await leases.IsAliveAsync(entry.EdgeId))
                 {
-                    (lapsed ??= []).Add(edgeId);
+                    (lapsed ??= []).Add(entry.EdgeId);
                     continue;
                 }
 
                 // [OneWay] observer methods return once queued: a dead edge cannot block the grain.
-                await push(edgeId, entry.Observer, arg);
+                await push(entry.Observer, arg);
             }
             catch (Exception ex)
             {
-                Log.PushFailed(logger, ex, grainKey, edgeId);
+                Log.PushFailed(logger, ex, grainKey, entry.EdgeId);
             }
         }
 
@@ -90,11 +118,11 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner
     public async Task<bool> PruneAsync(string grainKey)
     {
         List<string>? lapsed = null;
-        foreach (var edgeId in _edges.Keys)
+        foreach (var entry in _edges)
         {
-            if (!await leases.IsAliveAsync(edgeId))
+            if (!await leases.IsAliveAsync(entry.EdgeId))
             {
-                (lapsed ??= []).Add(edgeId);
+                (lapsed ??= []).Add(entry.EdgeId);
             }
         }
 
@@ -102,16 +130,62 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner
         return lapsed is not null;
     }
 
+    // Session arrays are replaced, never changed, so the snapshot may share them.
     public EdgeSessionsSnapshot[] ToSnapshot() =>
-        _edges.Select(e => new EdgeSessionsSnapshot(e.Key, e.Value.Observer, [.. e.Value.Sessions])).ToArray();
+        Array.ConvertAll(_edges, e => new EdgeSessionsSnapshot(e.EdgeId, e.Observer, e.Sessions));
 
     public void Restore(EdgeSessionsSnapshot[] snapshot)
     {
         foreach (var edge in snapshot)
         {
-            _edges[edge.EdgeId] = new Entry(edge.Observer, [.. edge.SessionIds]);
-            owner.EdgeAdded(edge.EdgeId);
+            RemoveEdge(edge.EdgeId, out _);
+            var (edgeId, observer) = leases.Share(edge.EdgeId, edge.Observer);
+            _edges = [.. _edges, new Entry(edgeId, observer, edge.SessionIds)];
+            owner.EdgeAdded(edgeId);
         }
+    }
+
+    private Entry? Find(string edgeId)
+    {
+        foreach (var entry in _edges)
+        {
+            if (string.Equals(entry.EdgeId, edgeId, StringComparison.Ordinal))
+            {
+                return entry;
+            }
+        }
+
+        return null;
+    }
+
+    private bool RemoveEdge(string edgeId, out Entry? removed)
+    {
+        removed = null;
+        for (var i = 0; i < _edges.Length; i++)
+        {
+            if (string.Equals(_edges[i].EdgeId, edgeId, StringComparison.Ordinal))
+            {
+                removed = _edges[i];
+                _edges = Without(_edges, i);
+                owner.EdgeRemoved(removed.EdgeId);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static T[] Without<T>(T[] items, int index)
+    {
+        if (items.Length == 1)
+        {
+            return [];
+        }
+
+        var kept = new T[items.Length - 1];
+        Array.Copy(items, kept, index);
+        Array.Copy(items, index + 1, kept, index, items.Length - index - 1);
+        return kept;
     }
 
     private void Remove(List<string>? lapsed, string grainKey)
@@ -123,15 +197,22 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner
 
         foreach (var edgeId in lapsed)
         {
-            if (_edges.Remove(edgeId, out var entry))
+            if (RemoveEdge(edgeId, out var entry))
             {
-                owner.EdgeRemoved(edgeId);
-                Log.EdgeLeaseLapsed(logger, grainKey, edgeId, entry.Sessions.Count);
+                Log.EdgeLeaseLapsed(logger, grainKey, edgeId, entry!.Sessions.Length);
             }
         }
     }
 
-    private sealed record Entry(IEdgeObserver Observer, HashSet<long> Sessions);
+    /// <summary>One edge: mutable so a refreshed observer or a session change does not re-create it.</summary>
+    private sealed class Entry(string edgeId, IEdgeObserver observer, long[] sessions)
+    {
+        public string EdgeId { get; } = edgeId;
+
+        public IEdgeObserver Observer { get; set; } = observer;
+
+        public long[] Sessions { get; set; } = sessions;
+    }
 
     private static partial class Log
     {

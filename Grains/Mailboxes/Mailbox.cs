@@ -6,7 +6,9 @@ namespace OrleansGateway.Grains.Mailboxes;
 /// </summary>
 internal sealed class Mailbox
 {
-    private readonly Queue<MailboxMessage> _retained = new();
+    // Null while nothing is retained: most idle clients have no message within retention, and a queue that once
+    // held many keeps its grown array (issue #7: memory per idle client grain).
+    private Queue<MailboxMessage>? _retained;
     private readonly int _maxMessages;
     private readonly TimeSpan _maxAge;
     private readonly TimeProvider _time;
@@ -20,9 +22,9 @@ internal sealed class Mailbox
         if (snapshot is not null)
         {
             _seq = snapshot.Seq;
-            foreach (var message in snapshot.Messages)
+            if (snapshot.Messages.Length > 0)
             {
-                _retained.Enqueue(message);
+                _retained = new Queue<MailboxMessage>(snapshot.Messages);
             }
 
             Trim();
@@ -32,12 +34,12 @@ internal sealed class Mailbox
     /// <summary>The last seq assigned; 0 when the mailbox is new.</summary>
     public long Seq => _seq;
 
-    public int Count => _retained.Count;
+    public int Count => _retained?.Count ?? 0;
 
     public MailboxMessage Append(string from, byte[] data)
     {
         var message = new MailboxMessage(++_seq, from, data, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        _retained.Enqueue(message);
+        (_retained ??= new Queue<MailboxMessage>()).Enqueue(message);
         Trim();
         return message;
     }
@@ -51,12 +53,8 @@ internal sealed class Mailbox
         }
 
         // Queue has no RemoveLast: rebuild without it (rare path: a failed durable write).
-        var kept = _retained.Where(m => m.Seq != message.Seq).ToArray();
-        _retained.Clear();
-        foreach (var m in kept)
-        {
-            _retained.Enqueue(m);
-        }
+        var kept = _retained?.Where(m => m.Seq != message.Seq).ToArray() ?? [];
+        _retained = kept.Length > 0 ? new Queue<MailboxMessage>(kept) : null;
 
         _seq--;
     }
@@ -80,7 +78,12 @@ internal sealed class Mailbox
             return new AttachResult(_seq, true, []);
         }
 
-        var oldest = _retained.Count > 0 ? _retained.Peek().Seq : _seq + 1;
+        if (_retained is null)
+        {
+            return new AttachResult(_seq, false, []); // afterSeq < _seq, and everything after it has left retention
+        }
+
+        var oldest = _retained.Peek().Seq;
         var recovered = oldest <= afterSeq + 1;
         var replay = new List<MailboxMessage>((int)Math.Min(_seq - afterSeq, _retained.Count));
         foreach (var message in _retained)
@@ -97,11 +100,16 @@ internal sealed class Mailbox
     public MailboxSnapshot ToSnapshot()
     {
         Trim();
-        return new MailboxSnapshot(_seq, [.. _retained]);
+        return new MailboxSnapshot(_seq, _retained is null ? [] : [.. _retained]);
     }
 
     private void Trim()
     {
+        if (_retained is null)
+        {
+            return;
+        }
+
         while (_retained.Count > _maxMessages)
         {
             _retained.Dequeue();
@@ -111,6 +119,11 @@ internal sealed class Mailbox
         while (_retained.Count > 0 && _retained.Peek().AcceptedAtUnixMs < cutoff)
         {
             _retained.Dequeue();
+        }
+
+        if (_retained.Count == 0)
+        {
+            _retained = null; // frees the grown array of a client that has gone quiet
         }
     }
 }

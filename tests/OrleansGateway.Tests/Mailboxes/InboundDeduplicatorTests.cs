@@ -38,4 +38,18 @@ public sealed class InboundDeduplicatorTests
         Assert.True(dedup.IsDuplicate(Record("t/1", 3)));
         Assert.False(dedup.IsDuplicate(Record("t/1", 4)));
     }
+
+    [Fact]
+    public void ToSnapshot_NothingAccepted_EmptyAndRestoresToNoDuplicates()
+    {
+        var dedup = new InboundDeduplicator();
+        var snapshot = dedup.ToSnapshot();
+        Assert.Empty(snapshot);
+
+        var restored = new InboundDeduplicator();
+        restored.Restore(snapshot);
+        Assert.False(restored.IsDuplicate(Record("t/0", 0)));
+        restored.Accepted(Record("t/0", 0));
+        Assert.True(restored.IsDuplicate(Record("t/0", 0)));
+    }
 }

@@ -94,4 +94,32 @@ public sealed class MailboxTests
         Assert.Equal(4, copy.Append("a", Data(9)).Seq);
         Assert.Equal([1L, 2L, 3L, 4L], copy.ReadSince(0).Replay.Select(m => m.Seq));
     }
+
+    [Fact]
+    public void ReadSince_EverythingAgedOut_NotRecoveredNothingReplayed()
+    {
+        var mailbox = Create(maxAgeSeconds: 10);
+        mailbox.Append("a", Data(1));
+        mailbox.Append("a", Data(2));
+        _time.Advance(TimeSpan.FromSeconds(11));
+
+        var result = mailbox.ReadSince(0);
+        Assert.False(result.Recovered);
+        Assert.Empty(result.Replay);
+        Assert.Equal(0, mailbox.Count);
+        Assert.Equal(3, mailbox.Append("a", Data(3)).Seq);
+    }
+
+    [Fact]
+    public void RemoveLast_OnlyMessage_EmptyAndSeqTakenBack()
+    {
+        var mailbox = Create();
+        var message = mailbox.Append("a", Data(1));
+        mailbox.RemoveLast(message);
+
+        Assert.Equal(0, mailbox.Count);
+        Assert.Equal(0, mailbox.Seq);
+        Assert.Empty(mailbox.ToSnapshot().Messages);
+        Assert.Equal(1, mailbox.Append("a", Data(1)).Seq);
+    }
 }
