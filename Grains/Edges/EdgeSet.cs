@@ -88,7 +88,7 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner
     /// Calls <paramref name="push"/> for every edge whose lease is current; one failing edge never stops the others.
     /// True when edges whose lease lapsed were dropped.
     /// </summary>
-    public async Task<bool> PushAsync<TArg>(Func<IEdgeObserver, TArg, Task> push, TArg arg, string grainKey)
+    public async Task<bool> PushAsync<TArg>(Func<string, IEdgeObserver, TArg, Task> push, TArg arg, string grainKey)
     {
         List<string>? lapsed = null;
         foreach (var entry in _edges)
@@ -102,7 +102,7 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner
                 }
 
                 // [OneWay] observer methods return once queued: a dead edge cannot block the grain.
-                await push(entry.Observer, arg);
+                await push(entry.EdgeId, entry.Observer, arg);
             }
             catch (Exception ex)
             {
