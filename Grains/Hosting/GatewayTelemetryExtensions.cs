@@ -14,10 +14,22 @@ public static class GatewayTelemetryExtensions
     /// <summary>The Kafka stream provider and upstream producer (Streams.Kafka).</summary>
     public const string KafkaMeterName = "OrleansGateway.Streams.Kafka";
 
+    /// <summary>
+    /// Orleans' per-message size histograms, not exported: Orleans records each only while a listener enables it, and
+    /// each message sent or received costs one record with two or three tags (direction, connection, silo address),
+    /// i.e. several records per delivered message on every silo and edge. Byte totals stay available through
+    /// Orleans' header-bytes counters.
+    /// </summary>
+    internal static readonly string[] DroppedOrleansInstruments =
+        ["orleans-messaging-sent-messages-size", "orleans-messaging-received-messages-size"];
+
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder, params string[] meters)
     {
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter([GrainMetrics.MeterName, OrleansMeterName, KafkaMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", .. meters])
+            .AddView(instrument => instrument.Meter.Name == OrleansMeterName && DroppedOrleansInstruments.Contains(instrument.Name)
+                ? MetricStreamConfiguration.Drop
+                : null)
             .AddPrometheusExporter());
         return builder;
     }
