@@ -34,7 +34,7 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
     public async Task<long> PublishAsync(string from, byte[] data)
     {
         var publication = await AppendAsync(_history, from, data);
-        await PushAsync(static (_, edge, batch) => edge.PublishAsync(batch), new ChannelBatch(Channel, [publication]));
+        await PushAsync(static (_, edge, batch) => edge.PublishAsync(batch), ChannelBatch.Of(Channel, publication));
         RepushLater();
         return publication.Seq;
     }
@@ -65,7 +65,7 @@ internal sealed class ChannelGrain : FanoutGrain, IChannelGrain, IGrainMigration
         var last = _history.Seq > 0 && Edges.EdgeCount > 0 ? _history.ReadSince(_history.Seq - 1).Replay : [];
         if (last.Count == 1)
         {
-            await PushAsync(static (_, edge, batch) => edge.PublishAsync(batch), new ChannelBatch(Channel, [last[0]]));
+            await PushAsync(static (_, edge, batch) => edge.PublishAsync(batch), ChannelBatch.Of(Channel, last[0]));
         }
     }
 

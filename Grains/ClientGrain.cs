@@ -63,7 +63,7 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
     public async Task<long> SendAsync(string from, byte[] data)
     {
         var message = await AppendAsync(_mailbox, from, data);
-        await PushAsync(Deliver, (Pushes: _pushes, Batch: new MailboxBatch(ClientId, [message])));
+        await PushAsync(Deliver, (Pushes: _pushes, Batch: MailboxBatch.Of(ClientId, message)));
         RepushLater();
         return message.Seq;
     }
@@ -74,7 +74,7 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
         var last = _mailbox.Seq > 0 && Edges.EdgeCount > 0 ? _mailbox.ReadSince(_mailbox.Seq - 1).Replay : [];
         if (last.Count == 1)
         {
-            await PushAsync(Deliver, (Pushes: _pushes, Batch: new MailboxBatch(ClientId, [last[0]])));
+            await PushAsync(Deliver, (Pushes: _pushes, Batch: MailboxBatch.Of(ClientId, last[0])));
         }
     }
 
