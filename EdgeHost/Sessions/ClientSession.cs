@@ -82,7 +82,6 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     /// <summary>Runs the session to its end. Never throws for a client's misbehaviour or a dropped connection.</summary>
     public async Task RunAsync(long? lastSeq, CancellationToken requestAborted)
     {
-        var clientGrain = _services.Grains.Client(ClientId);
         _services.Registry.Add(this);
         _clientBudget = _services.Budgets.Acquire(ClientId);
         var attached = false;
@@ -91,7 +90,8 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
             try
             {
                 // Registered before attaching: pushes that race the attach reply are held in _pending, not lost.
-                var result = await clientGrain.AttachAsync(
+                // No grain reference is held across the session's life (memory per connection): rebuilt for the detach.
+                var result = await _services.Grains.Client(ClientId).AttachAsync(
                     _services.Edge.EdgeId, _services.Edge.Reference, SessionId, lastSeq, _services.Limits.MaxSessionsPerClient);
                 if (result.SessionLimitReached)
                 {
@@ -156,7 +156,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
             await _services.Dispatcher.LeaveAllAsync(this);
             if (attached)
             {
-                await DetachAsync(clientGrain);
+                await DetachAsync(_services.Grains.Client(ClientId));
             }
         }
     }
