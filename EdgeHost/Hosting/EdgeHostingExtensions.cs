@@ -90,6 +90,10 @@ internal static class EdgeHostingExtensions
 
         // Registered after UseOrleans*: hosted services stop in reverse order, so the drain runs first (lease and
         // Orleans client still up: grains keep pushing until the last session is gone), then the lease, then Orleans.
+        services.AddHostedService(sp => new TokenExpirySweep(
+            sp.GetRequiredService<SessionRegistry>().All,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<TokenExpirySweep>>()));
         services.AddHostedService<EdgeLeaseService>();
         services.AddHostedService<DrainOnShutdownService>();
 

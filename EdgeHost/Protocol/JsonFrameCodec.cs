@@ -33,7 +33,9 @@ internal static class JsonFrameCodec
             return false;
         }
 
-        string? type = null, to = null, ch = null, topic = null, token = null;
+        string? to = null, ch = null, topic = null, token = null;
+        ClientFrameType? kind = null;
+        var typeSeen = false;
         long? since = null;
         byte[]? data = null;
         var seen = 0;
@@ -54,7 +56,8 @@ internal static class JsonFrameCodec
                 if (Is(name, escaped, "t"u8, "t"))
                 {
                     Once(ref seen, 1, "t");
-                    type = ReadString(ref reader, "t");
+                    typeSeen = true;
+                    kind = ReadType(ref reader);
                 }
                 else if (Is(name, escaped, "id"u8, "id"))
                 {
@@ -125,20 +128,9 @@ internal static class JsonFrameCodec
             return false;
         }
 
-        ClientFrameType? kind = type switch
-        {
-            "send" => ClientFrameType.Send,
-            "sub" => ClientFrameType.Sub,
-            "unsub" => ClientFrameType.Unsub,
-            "pub" => ClientFrameType.Pub,
-            "up" => ClientFrameType.Up,
-            "ping" => ClientFrameType.Ping,
-            "auth" => ClientFrameType.Auth,
-            _ => null,
-        };
         if (kind is null)
         {
-            error = new FrameError(id, ErrorCodes.BadRequest, type is null ? "missing t" : "unknown frame type");
+            error = new FrameError(id, ErrorCodes.BadRequest, typeSeen ? "unknown frame type" : "missing t");
             return false;
         }
 
@@ -166,14 +158,16 @@ internal static class JsonFrameCodec
         return true;
     }
 
-    public static byte[] Welcome(string client, long seq, bool recovered, int heartbeatSeconds) => Write(w =>
-    {
-        w.WriteString("t"u8, "welcome"u8);
-        w.WriteString("client"u8, client);
-        w.WriteNumber("seq"u8, seq);
-        w.WriteBoolean("recovered"u8, recovered);
-        w.WriteNumber("hb"u8, heartbeatSeconds);
-    });
+    public static byte[] Welcome(string client, long seq, bool recovered, int heartbeatSeconds) => Write(
+        (client, seq, recovered, heartbeatSeconds),
+        static (w, s) =>
+        {
+            w.WriteString("t"u8, "welcome"u8);
+            w.WriteString("client"u8, s.client);
+            w.WriteNumber("seq"u8, s.seq);
+            w.WriteBoolean("recovered"u8, s.recovered);
+            w.WriteNumber("hb"u8, s.heartbeatSeconds);
+        });
 
     public static byte[] Message(long seq, string from, ReadOnlySpan<byte> data)
     {
@@ -204,45 +198,51 @@ internal static class JsonFrameCodec
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static byte[] SubscribeOk(string? id, long offset, bool recovered) => Write(w =>
+    public static byte[] SubscribeOk(string? id, long offset, bool recovered) => Write(
+        (id, offset, recovered),
+        static (w, s) =>
+        {
+            w.WriteString("t"u8, "ok"u8);
+            WriteId(w, s.id);
+            w.WriteNumber("off"u8, s.offset);
+            w.WriteBoolean("recovered"u8, s.recovered);
+        });
+
+    public static byte[] Ok(string? id) => Write(id, static (w, id) =>
     {
         w.WriteString("t"u8, "ok"u8);
         WriteId(w, id);
-        w.WriteNumber("off"u8, offset);
-        w.WriteBoolean("recovered"u8, recovered);
     });
 
-    public static byte[] Ok(string? id) => Write(w =>
-    {
-        w.WriteString("t"u8, "ok"u8);
-        WriteId(w, id);
-    });
-
-    public static byte[] Error(string? id, string code, string message) => Write(w =>
-    {
-        w.WriteString("t"u8, "err"u8);
-        WriteId(w, id);
-        w.WriteString("code"u8, code);
-        w.WriteString("msg"u8, message);
-    });
+    public static byte[] Error(string? id, string code, string message) => Write(
+        (id, code, message),
+        static (w, s) =>
+        {
+            w.WriteString("t"u8, "err"u8);
+            WriteId(w, s.id);
+            w.WriteString("code"u8, s.code);
+            w.WriteString("msg"u8, s.message);
+        });
 
     public static byte[] Error(in FrameError error) => Error(error.Id, error.Code, error.Message);
 
-    public static byte[] Pong(string? id) => Write(w =>
+    public static byte[] Pong(string? id) => Write(id, static (w, id) =>
     {
         w.WriteString("t"u8, "pong"u8);
         WriteId(w, id);
     });
 
-    public static byte[] Bye(string code, int? reconnectMs) => Write(w =>
-    {
-        w.WriteString("t"u8, "bye"u8);
-        w.WriteString("code"u8, code);
-        if (reconnectMs is { } ms)
+    public static byte[] Bye(string code, int? reconnectMs) => Write(
+        (code, reconnectMs),
+        static (w, s) =>
         {
-            w.WriteNumber("reconnect_ms"u8, ms);
-        }
-    });
+            w.WriteString("t"u8, "bye"u8);
+            w.WriteString("code"u8, s.code);
+            if (s.reconnectMs is { } ms)
+            {
+                w.WriteNumber("reconnect_ms"u8, ms);
+            }
+        });
 
     private static void WriteId(Utf8JsonWriter writer, string? id)
     {
@@ -252,11 +252,12 @@ internal static class JsonFrameCodec
         }
     }
 
-    private static byte[] Write(Action<Utf8JsonWriter> body)
+    /// <summary>Static bodies with their state passed in: a capturing lambda would allocate a closure and a delegate per frame.</summary>
+    private static byte[] Write<TState>(TState state, Action<Utf8JsonWriter, TState> body)
     {
         var writer = Rent(out var buffer);
         writer.WriteStartObject();
-        body(writer);
+        body(writer, state);
         writer.WriteEndObject();
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
@@ -299,6 +300,27 @@ internal static class JsonFrameCodec
         var reader = new Utf8JsonReader(quoted);
         reader.Read();
         return System.Text.Encoding.UTF8.GetBytes(reader.GetString()!);
+    }
+
+    /// <summary>
+    /// The frame type, compared on the UTF-8 value (unescaping like <see cref="Utf8JsonReader.GetString"/> would) so no
+    /// string is allocated per frame; null for a type this edge does not know.
+    /// </summary>
+    private static ClientFrameType? ReadType(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new FrameException("t must be a string");
+        }
+
+        return reader.ValueTextEquals("send"u8) ? ClientFrameType.Send
+            : reader.ValueTextEquals("sub"u8) ? ClientFrameType.Sub
+            : reader.ValueTextEquals("unsub"u8) ? ClientFrameType.Unsub
+            : reader.ValueTextEquals("pub"u8) ? ClientFrameType.Pub
+            : reader.ValueTextEquals("up"u8) ? ClientFrameType.Up
+            : reader.ValueTextEquals("ping"u8) ? ClientFrameType.Ping
+            : reader.ValueTextEquals("auth"u8) ? ClientFrameType.Auth
+            : null;
     }
 
     private static string ReadString(ref Utf8JsonReader reader, string field) =>

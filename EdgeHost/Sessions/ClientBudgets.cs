@@ -68,8 +68,10 @@ internal sealed class ClientBudgets : IDisposable
 /// <summary>One client's frame and byte buckets on this edge. Thread-safe: sessions of the client share it.</summary>
 internal sealed class ClientBudget(LimitsOptions limits, TimeProvider time)
 {
-    private readonly TokenBucket _frames = new(limits.ClientFramesPerSecond, limits.ClientFrameBurst, time);
-    private readonly TokenBucket _bytes = new(limits.ClientBytesPerSecond, limits.ClientByteBurst, time);
+    // Created on the client's first frame (memory per idle connection): a new bucket is full, which is exactly what one
+    // created when the budget was would be by then; null means full. Guarded by _gate.
+    private TokenBucket? _frames;
+    private TokenBucket? _bytes;
     private readonly Lock _gate = new();
     private int _holders;
     private bool _retired;
@@ -80,6 +82,8 @@ internal sealed class ClientBudget(LimitsOptions limits, TimeProvider time)
     {
         lock (_gate)
         {
+            _frames ??= new TokenBucket(limits.ClientFramesPerSecond, limits.ClientFrameBurst, time);
+            _bytes ??= new TokenBucket(limits.ClientBytesPerSecond, limits.ClientByteBurst, time);
             if (!_frames.CanTake(1) || !_bytes.CanTake(bytes))
             {
                 return false;
@@ -141,7 +145,7 @@ internal sealed class ClientBudget(LimitsOptions limits, TimeProvider time)
     {
         lock (_gate)
         {
-            _retired = _holders == 0 && _frames.IsFull && _bytes.IsFull && _coolDownUntil <= time.GetTimestamp();
+            _retired = _holders == 0 && (_frames?.IsFull ?? true) && (_bytes?.IsFull ?? true) && _coolDownUntil <= time.GetTimestamp();
             return _retired;
         }
     }

@@ -15,7 +15,7 @@ namespace OrleansGateway.EdgeHost.Sessions;
 /// the socket from the bounded outbox, and the per-session mailbox cursor that makes delivery gap-free
 /// across the resume seam (welcome, replay, then live, de-duplicated and in seq order).
 /// </summary>
-internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
+internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, IExpiringSession
 {
     private const int InitialReceiveBufferSize = 4 * 1024;
 
@@ -23,16 +23,24 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     private readonly SessionOutbox _outbox;
     private readonly EdgeOptions _options;
     private readonly SessionServices _services;
-    private readonly CancellationTokenSource _sendTimeout;
     private readonly object _gate = new();
 
     private readonly StreamCursor _mailbox;
-    private readonly TokenBucket _frameBudget;
-    private readonly TokenBucket _byteBudget;
+
+    // Created on the first frame: a new bucket is full, exactly what one created at connect would be by then
+    // (memory per idle connection).
+    private TokenBucket? _frameBudget;
+    private TokenBucket? _byteBudget;
     private ClientBudget? _clientBudget;
     private int _rateLimitedInARow;
-    private ITimer? _expiry;
-    private readonly Dictionary<string, StreamCursor> _channels = new(StringComparer.Ordinal);
+
+    // Created on the first sub (memory per idle connection); guarded by _gate.
+    private Dictionary<string, StreamCursor>? _channels;
+
+    // Aborts a send that outlasts CloseTimeout once closing started (what cancelling a WebSocket send does): created
+    // only when closing, instead of a CancellationTokenSource per session. Guarded by _gate.
+    private ITimer? _closeTimer;
+    private bool _sendEnded;
 
     // Closing, guarded by _gate.
     private CloseReason? _close;
@@ -49,10 +57,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
         _socket = socket;
         _options = options;
         _services = services;
-        _outbox = new SessionOutbox(options.OutboxCapacity);
-        _sendTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, services.Time);
-        _frameBudget = new TokenBucket(services.Limits.FramesPerSecond, services.Limits.FrameBurst, services.Time);
-        _byteBudget = new TokenBucket(services.Limits.BytesPerSecond, services.Limits.ByteBurst, services.Time);
+        _outbox = new SessionOutbox(options.OutboxCapacity, _gate);
         _mailbox = new StreamCursor(
             this,
             after => _services.Grains.Client(ClientId).ReadSinceAsync(after),
@@ -77,17 +82,16 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     /// <summary>Runs the session to its end. Never throws for a client's misbehaviour or a dropped connection.</summary>
     public async Task RunAsync(long? lastSeq, CancellationToken requestAborted)
     {
-        var clientGrain = _services.Grains.Client(ClientId);
         _services.Registry.Add(this);
         _clientBudget = _services.Budgets.Acquire(ClientId);
-        _expiry = _services.Time.CreateTimer(static s => ((ClientSession)s!).OnTokenExpired(), this, DueIn(Identity), Timeout.InfiniteTimeSpan);
         var attached = false;
         try
         {
             try
             {
                 // Registered before attaching: pushes that race the attach reply are held in _pending, not lost.
-                var result = await clientGrain.AttachAsync(
+                // No grain reference is held across the session's life (memory per connection): rebuilt for the detach.
+                var result = await _services.Grains.Client(ClientId).AttachAsync(
                     _services.Edge.EdgeId, _services.Edge.Reference, SessionId, lastSeq, _services.Limits.MaxSessionsPerClient);
                 if (result.SessionLimitReached)
                 {
@@ -137,59 +141,58 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
         {
             _services.Registry.Remove(this);
             _services.Budgets.Release(_clientBudget!);
-            _expiry?.Dispose();
             _socket.Abort();
             _socket.Dispose();
             lock (_gate)
             {
-                // From here RequestClose (a drain, a backend disconnect) is a no-op: nothing touches the disposed CTS.
+                // From here RequestClose (a drain, a backend disconnect) is a no-op: no close timer is created.
                 _close ??= Protocol.CloseReason.Normal;
                 _ended = true;
-                _sendTimeout.Dispose();
+                _closeTimer?.Dispose();
+                _closeTimer = null;
             }
 
             _services.Metrics.SessionClosed(_close ?? Protocol.CloseReason.Normal);
             await _services.Dispatcher.LeaveAllAsync(this);
             if (attached)
             {
-                await DetachAsync(clientGrain);
+                await DetachAsync(_services.Grains.Client(ClientId));
             }
         }
     }
 
     /// <summary>
-    /// Replaces the session's token (in-band refresh): new channel patterns and a new expiry. Existing
-    /// subscriptions stay. The caller has checked the token is valid and for the same client.
+    /// Replaces the session's token (in-band refresh): new channel patterns and a new expiry (which
+    /// <see cref="TokenExpirySweep"/> reads). Existing subscriptions stay. The caller has checked the token is valid
+    /// and for the same client.
     /// </summary>
     public void RefreshIdentity(ClientIdentity identity)
     {
         lock (_gate)
         {
             Identity = identity;
-            _expiry?.Change(DueIn(identity), Timeout.InfiniteTimeSpan);
         }
     }
 
-    private TimeSpan DueIn(ClientIdentity identity)
+    /// <summary>Closes with <c>bye token_expired</c> once the token's expiry plus the clock skew has passed.</summary>
+    /// <returns>True when this call started the close.</returns>
+    public bool ExpireIfDue(DateTimeOffset now)
     {
-        var due = identity.ExpiresAt + _services.TokenClockSkew - _services.Time.GetUtcNow();
-        return due > TimeSpan.Zero ? due : TimeSpan.Zero;
-    }
+        if (_close is not null || Identity.ExpiresAt + _services.TokenClockSkew > now)
+        {
+            return false; // the common case, without the lock
+        }
 
-    private void OnTokenExpired()
-    {
         lock (_gate)
         {
-            var due = DueIn(Identity);
-            if (due > TimeSpan.Zero)
+            if (_close is not null || Identity.ExpiresAt + _services.TokenClockSkew > now)
             {
-                // Refreshed meanwhile, or the timer fired a hair early: wait for the real expiry.
-                _expiry?.Change(due, Timeout.InfiniteTimeSpan);
-                return;
+                return false; // refreshed meanwhile
             }
         }
 
         RequestClose(Protocol.CloseReason.TokenExpired);
+        return true;
     }
 
     /// <summary>Drops the connection without a close handshake (drain deadline passed).</summary>
@@ -250,10 +253,24 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
         }
 
         _outbox.Complete();
-        if (!_ended)
+        if (!_ended && !_sendEnded && _closeTimer is null)
         {
-            _sendTimeout.CancelAfter(_options.CloseTimeout);
+            _closeTimer = _services.Time.CreateTimer(static s => ((ClientSession)s!).CloseTimedOut(), this, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    /// <summary>The send loop did not finish within <see cref="EdgeOptions.CloseTimeout"/> of closing: abort its write.</summary>
+    private void CloseTimedOut()
+    {
+        lock (_gate)
+        {
+            if (_sendEnded || _ended)
+            {
+                return; // the send loop finished in time; the close handshake has its own bound
+            }
+        }
+
+        _socket.Abort();
     }
 
     /// <summary>New mailbox messages pushed to this edge; <paramref name="frames"/> holds each already encoded (once per edge).</summary>
@@ -270,7 +287,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     {
         lock (_gate)
         {
-            if (_channels.TryGetValue(channel, out var cursor))
+            if (_channels is not null && _channels.TryGetValue(channel, out var cursor))
             {
                 cursor.Deliver(publications, frames);
             }
@@ -282,6 +299,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     {
         lock (_gate)
         {
+            _channels ??= new Dictionary<string, StreamCursor>(StringComparer.Ordinal);
             if (_channels.ContainsKey(channel))
             {
                 return false;
@@ -300,7 +318,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     {
         lock (_gate)
         {
-            if (_channels.TryGetValue(channel, out var cursor))
+            if (_channels is not null && _channels.TryGetValue(channel, out var cursor))
             {
                 cursor.Start(JsonFrameCodec.SubscribeOk(id, result.Seq, result.Recovered), result);
             }
@@ -311,7 +329,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     {
         lock (_gate)
         {
-            return _channels.Remove(channel);
+            return _channels is not null && _channels.Remove(channel);
         }
     }
 
@@ -319,7 +337,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
     {
         lock (_gate)
         {
-            return [.. _channels.Keys];
+            return _channels is null ? [] : [.. _channels.Keys];
         }
     }
 
@@ -398,6 +416,9 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
                     while (!result.EndOfMessage);
 
                     _services.Metrics.FrameIn();
+                    var limits = _services.Limits;
+                    _frameBudget ??= new TokenBucket(limits.FramesPerSecond, limits.FrameBurst, _services.Time);
+                    _byteBudget ??= new TokenBucket(limits.BytesPerSecond, limits.ByteBurst, _services.Time);
                     if (!_frameBudget.TryTake() | !_byteBudget.TryTake(length) || !_clientBudget!.TryTake(length))
                     {
                         RateLimited(buffer.AsSpan(0, length));
@@ -428,7 +449,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
                             lock (_gate)
                             {
                                 _dispatching = false;
-                                if (_close is not null && !_outbox.Reader.Completion.IsCompleted)
+                                if (_close is not null && !_outbox.IsCompleted)
                                 {
                                     FinishClose(_pendingBye, abandonQueued: false); // the reply went first
                                 }
@@ -476,7 +497,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
         {
             lock (_gate)
             {
-                return _channels.Count;
+                return _channels?.Count ?? 0;
             }
         }
     }
@@ -518,34 +539,43 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner
 
     private async Task SendLoopAsync()
     {
-        var token = _sendTimeout.Token;
+        // No cancellation token: completing the outbox wakes the wait, and a write that outlasts CloseTimeout after
+        // closing started is ended by the close timer aborting the socket.
         try
         {
-            var reader = _outbox.Reader;
-            while (!_abandonQueued && await reader.WaitToReadAsync(token))
+            while (!_abandonQueued && await _outbox.WaitToReadAsync())
             {
-                while (!_abandonQueued && reader.TryRead(out var frame))
+                while (!_abandonQueued && _outbox.TryRead(out var frame))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, token);
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                     _services.Metrics.FrameOut();
                 }
             }
 
             if (_finalBye is { } bye)
             {
-                await _socket.SendAsync(bye, WebSocketMessageType.Text, endOfMessage: true, token);
+                await _socket.SendAsync(bye, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                 _services.Metrics.FrameOut();
             }
 
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 var reason = _close ?? Protocol.CloseReason.Normal;
-                await _socket.CloseOutputAsync(reason.Status, reason.Description, token);
+                await _socket.CloseOutputAsync(reason.Status, reason.Description, CancellationToken.None);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
             // A write failed or took longer than CloseTimeout: this session ends here; nobody else waits for it.
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _sendEnded = true;
+                _closeTimer?.Dispose();
+                _closeTimer = null;
+            }
         }
     }
 

@@ -49,6 +49,12 @@ public sealed class JsonFrameCodecTests
         Assert.Equal(ClientFrameType.Ping, Parse("""{"\u0074":"ping"}""").Type);
     }
 
+    [Fact]
+    public void TryParse_EscapedTypeValue_IsRecognized()
+    {
+        Assert.Equal(ClientFrameType.Send, Parse("""{"t":"sen\u0064","to":"bob"}""").Type);
+    }
+
     [Theory]
     [InlineData("{", "malformed JSON")]
     [InlineData("[]", "a frame must be a JSON object")]
