@@ -105,6 +105,7 @@ internal static class EdgeHostingExtensions
     /// <summary>Maps <c>/ws</c>, <c>/health/live</c>, <c>/health/ready</c> and, in Development only, <c>/dev/token</c> and the demo page.</summary>
     public static WebApplication MapGatewayEndpoints(this WebApplication app)
     {
+        GracefulUpgradeFeature.Use(app);
         app.UseWebSockets();
         app.Map("/ws", WebSocketEndpoint.HandleAsync);
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });

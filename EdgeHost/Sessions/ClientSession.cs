@@ -5,6 +5,7 @@ using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Draining;
+using OrleansGateway.EdgeHost.Hosting;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.Grains;
 
@@ -24,6 +25,8 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     private readonly EdgeOptions _options;
     private readonly SessionServices _services;
     private readonly object _gate = new();
+    private readonly GracefulUpgradeFeature? _upgrade;
+    private bool _failedByWebSocketLayer;
 
     private readonly StreamCursor _mailbox;
 
@@ -50,9 +53,11 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     private bool _dispatching;
     private bool _ended;
 
-    public ClientSession(long sessionId, ClientIdentity identity, WebSocket socket, EdgeOptions options, SessionServices services)
+    public ClientSession(
+        long sessionId, ClientIdentity identity, WebSocket socket, EdgeOptions options, SessionServices services, GracefulUpgradeFeature? upgrade = null)
     {
         SessionId = sessionId;
+        _upgrade = upgrade;
         Identity = identity;
         _socket = socket;
         _options = options;
@@ -141,6 +146,11 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
         {
             _services.Registry.Remove(this);
             _services.Budgets.Release(_clientBudget!);
+            if (_failedByWebSocketLayer && _upgrade is not null)
+            {
+                await _upgrade.WaitForPeerCloseAsync(_options.CloseTimeout, _services.Time);
+            }
+
             _socket.Abort();
             _socket.Dispose();
             lock (_gate)
@@ -466,6 +476,12 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
             }
+        }
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted)
+        {
+            // The WebSocket layer failed the connection itself (invalid UTF-8 → 1007, a protocol error → 1002): it
+            // sent its close frame and stopped reading. See GracefulUpgradeFeature.
+            _failedByWebSocketLayer = true;
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {

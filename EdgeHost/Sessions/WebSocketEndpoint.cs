@@ -1,10 +1,12 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using OrleansGateway.EdgeHost.Auth;
 using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Draining;
+using OrleansGateway.EdgeHost.Hosting;
 using OrleansGateway.EdgeHost.Protocol;
 
 namespace OrleansGateway.EdgeHost.Sessions;
@@ -102,7 +104,8 @@ internal static class WebSocketEndpoint
                 KeepAliveTimeout = heartbeat,
             });
             services.Metrics.SessionOpened();
-            var session = new ClientSession(services.Registry.NextSessionId(), identity, socket, options, services);
+            var session = new ClientSession(
+                services.Registry.NextSessionId(), identity, socket, options, services, context.Features.Get<IHttpUpgradeFeature>() as GracefulUpgradeFeature);
             await session.RunAsync(lastSeq, context.RequestAborted);
         }
         finally
