@@ -33,7 +33,7 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        metrics.Delivered(sessions.Length * frames.Length, batch.Messages[^1].AcceptedAtUnixMs, now);
+        metrics.Delivered(batch.Messages, sessions.Length, now);
         return Task.CompletedTask;
     }
 
@@ -68,7 +68,7 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
             session.DeliverPublications(batch.Channel, batch.Messages, frames);
         }
 
-        metrics.Delivered(subscribers.Length * frames.Length, batch.Messages[^1].AcceptedAtUnixMs, time.GetUtcNow().ToUnixTimeMilliseconds());
+        metrics.Delivered(batch.Messages, subscribers.Length, time.GetUtcNow().ToUnixTimeMilliseconds());
         return Task.CompletedTask;
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using OrleansGateway.EdgeHost.Protocol;
+using OrleansGateway.Grains;
 
 namespace OrleansGateway.EdgeHost.Diagnostics;
 
@@ -30,8 +31,9 @@ internal sealed class EdgeMetrics
         _framesIn = meter.CreateCounter<long>("ogw.edge.frames.in", "{frame}", "Client frames received");
         _framesOut = meter.CreateCounter<long>("ogw.edge.frames.out", "{frame}", "Server frames written");
         _delivered = meter.CreateCounter<long>("ogw.edge.messages.delivered", "{message}", "Mailbox messages pushed to sessions");
-        _deliveryLatency = meter.CreateHistogram<double>("ogw.edge.delivery.latency", "ms", "Mailbox accept to edge fan-out",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000] });
+        // Per message. The accept time is the silo's clock in whole milliseconds, so buckets below 1 ms would be noise.
+        _deliveryLatency = meter.CreateHistogram<double>("ogw.edge.delivery.latency", "ms", "Mailbox or channel accept (silo clock) to edge fan-out, per message",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000] });
         _replayed = meter.CreateCounter<long>("ogw.edge.resume.replayed", "{message}", "Messages replayed on resume");
         _notRecovered = meter.CreateCounter<long>("ogw.edge.resume.not_recovered", "{session}", "Resumes answered recovered:false");
         _outboxOverflows = meter.CreateCounter<long>("ogw.edge.outbox.overflows", "{session}", "Sessions closed as slow consumers");
@@ -55,10 +57,19 @@ internal sealed class EdgeMetrics
 
     public void FrameOut() => _framesOut.Add(1);
 
-    public void Delivered(int sessions, long acceptedAtUnixMs, long nowUnixMs)
+    /// <summary><paramref name="messages"/> fanned out to <paramref name="sessions"/> local sessions each.</summary>
+    public void Delivered(IReadOnlyList<MailboxMessage> messages, int sessions, long nowUnixMs)
     {
-        _delivered.Add(sessions);
-        _deliveryLatency.Record(nowUnixMs - acceptedAtUnixMs);
+        _delivered.Add((long)messages.Count * sessions);
+        if (!_deliveryLatency.Enabled)
+        {
+            return;
+        }
+
+        for (var i = 0; i < messages.Count; i++)
+        {
+            _deliveryLatency.Record(nowUnixMs - messages[i].AcceptedAtUnixMs);
+        }
     }
 
     public void Resumed(int replayed, bool recovered)

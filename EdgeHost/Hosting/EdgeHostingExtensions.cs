@@ -47,7 +47,7 @@ internal static class EdgeHostingExtensions
         var drain = configuration.GetSection(DrainOptions.SectionName).Get<DrainOptions>() ?? new();
         var edge = configuration.GetSection(EdgeOptions.SectionName).Get<EdgeOptions>() ?? new();
         // The host must wait for the whole drain (and the last close handshakes), not .NET's default 30 s.
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = drain.Deadline + edge.CloseTimeout + TimeSpan.FromSeconds(5));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = HostShutdownTimeout(drain, edge));
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
 
@@ -101,6 +101,13 @@ internal static class EdgeHostingExtensions
         builder.AddGatewayTelemetry(EdgeMetrics.MeterName);
         return builder;
     }
+
+    /// <summary>
+    /// How long the edge's host waits on SIGTERM: the whole drain, the last close handshakes, and a margin for the
+    /// Orleans client to stop. Kubernetes' terminationGracePeriodSeconds must exceed it (checked by ManifestTests).
+    /// </summary>
+    internal static TimeSpan HostShutdownTimeout(DrainOptions drain, EdgeOptions edge) =>
+        drain.Deadline + edge.CloseTimeout + TimeSpan.FromSeconds(5);
 
     /// <summary>Maps <c>/ws</c>, <c>/health/live</c>, <c>/health/ready</c> and, in Development only, <c>/dev/token</c> and the demo page.</summary>
     public static WebApplication MapGatewayEndpoints(this WebApplication app)

@@ -8,9 +8,6 @@ namespace OrleansGateway.Tests.Kubernetes;
 /// <summary>Invariants of the manifests under <c>k8s/</c> that docs/operations.md relies on.</summary>
 public sealed class ManifestTests
 {
-    /// <summary>DrainOptions' default Deadline (Gateway:Drain:Deadline) when the edge does not set it.</summary>
-    private static readonly TimeSpan DefaultDrainDeadline = TimeSpan.FromMinutes(1);
-
     /// <summary>The silo's default HostOptions.ShutdownTimeout (Gateway:Silo:ShutdownTimeout) when it is not set.</summary>
     private static readonly TimeSpan DefaultSiloShutdownTimeout = TimeSpan.FromSeconds(90);
 
@@ -42,15 +39,22 @@ public sealed class ManifestTests
     }
 
     [Fact]
-    public void EdgeDeployment_TerminationGracePeriod_ExceedsDrainDeadline()
+    public void EdgeDeployment_TerminationGracePeriod_ExceedsTheEdgeHostShutdownTimeout()
     {
         var edge = Manifests.Single("Deployment", "edge");
         var environment = Manifests.Environment(edge, KubernetesManifests.Container(edge, "edge"));
-        var deadline = TimeSpanOr(environment, "Gateway__Drain__Deadline", DefaultDrainDeadline);
+        var drain = new OrleansGateway.EdgeHost.Configuration.DrainOptions();
+        drain.Deadline = TimeSpanOr(environment, "Gateway__Drain__Deadline", drain.Deadline);
+        var options = new OrleansGateway.EdgeHost.Configuration.EdgeOptions();
+        options.CloseTimeout = TimeSpanOr(environment, "Gateway__Edge__CloseTimeout", options.CloseTimeout);
 
+        // What the edge's host really waits on SIGTERM (drain deadline + last close handshakes + margin), not the
+        // deadline alone: a grace between the two would have the kubelet kill an edge still closing sessions.
+        var shutdown = OrleansGateway.EdgeHost.Hosting.EdgeHostingExtensions.HostShutdownTimeout(drain, options);
         var grace = KubernetesManifests.TerminationGracePeriod(edge);
 
-        Assert.True(grace > deadline, $"edge terminationGracePeriodSeconds ({grace.TotalSeconds} s) must exceed the drain deadline ({deadline.TotalSeconds} s).");
+        Assert.True(shutdown > drain.Deadline);
+        Assert.True(grace > shutdown, $"edge terminationGracePeriodSeconds ({grace.TotalSeconds} s) must exceed the edge host's shutdown timeout ({shutdown.TotalSeconds} s).");
     }
 
     [Fact]
