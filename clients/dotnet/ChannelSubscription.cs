@@ -8,34 +8,42 @@ public sealed class ChannelSubscription : IAsyncEnumerable<Publication>, IAsyncD
 {
     private readonly GatewayClient _client;
     private readonly Channel<Publication> _publications = System.Threading.Channels.Channel.CreateUnbounded<Publication>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private long _offset = -1;
+    private long _offset;
+    private volatile bool _confirmed;
 
-    internal ChannelSubscription(GatewayClient client, string channel)
+    internal ChannelSubscription(GatewayClient client, string channel, long? since)
     {
         _client = client;
         Channel = channel;
+        _offset = since ?? -1;
     }
 
     public string Channel { get; }
 
-    /// <summary>The last offset delivered (or the channel's offset when subscribed); -1 before the first reply.</summary>
+    /// <summary>
+    /// The last offset delivered (or the channel's offset when subscribed); before the first reply, the <c>since</c>
+    /// asked for, else -1. Persist it to resume with <see cref="GatewayClient.SubscribeAsync(string, long, CancellationToken)"/>.
+    /// </summary>
     public long Offset => Interlocked.Read(ref _offset);
+
+    /// <summary>The server confirmed the subscription (renewed on every reconnect from then on).</summary>
+    internal bool Confirmed => _confirmed;
 
     public IAsyncEnumerator<Publication> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
         _publications.Reader.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
 
     public ValueTask DisposeAsync() => new(_client.UnsubscribeAsync(this));
 
-    internal void OnSubscribed(JsonElement ok)
+    /// <summary>The <c>ok</c> of a <c>sub</c> (first or renewed): <c>off</c> is the channel's offset, <c>recovered</c> the replay's completeness.</summary>
+    internal void OnSubscribed(JsonElement ok, Action<RecoveryLost>? recoveryLost)
     {
-        if (Offset < 0 && ok.TryGetProperty("off", out var off))
+        if (ok.TryGetProperty("off", out var off) && (Offset < 0 || Offset > off.GetInt64()))
         {
+            // A fresh subscription, or a channel behind us (it lost its state): count from its offset.
             Interlocked.Exchange(ref _offset, off.GetInt64());
         }
-    }
 
-    internal void OnResubscribed(JsonElement ok, Action<RecoveryLost>? recoveryLost)
-    {
+        _confirmed = true;
         if (ok.TryGetProperty("recovered", out var recovered) && !recovered.GetBoolean())
         {
             recoveryLost?.Invoke(new RecoveryLost(Channel));

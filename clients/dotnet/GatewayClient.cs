@@ -22,7 +22,7 @@ public sealed partial class GatewayClient : IAsyncDisposable
     private readonly Channel<DirectMessage> _messages;
     private readonly object _gate = new();
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
-    private readonly Queue<Pending> _queue = new();
+    private readonly LinkedList<Pending> _queue = new(); // waiting for a connection, in order
     private readonly Dictionary<string, ChannelSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource _firstConnect = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -95,32 +95,18 @@ public sealed partial class GatewayClient : IAsyncDisposable
         RequestAsync(id => Frame("up", id, w => { w.WriteString("topic", topic); WriteData(w, data); }), null, cancellationToken);
 
     /// <summary>Subscribes to a channel; publications arrive on the returned subscription until it is disposed.</summary>
-    public async Task<ChannelSubscription> SubscribeAsync(string channel, CancellationToken cancellationToken = default)
+    public Task<ChannelSubscription> SubscribeAsync(string channel, CancellationToken cancellationToken = default) =>
+        SubscribeCoreAsync(channel, since: null, cancellationToken);
+
+    /// <summary>
+    /// Subscribes to a channel from offset <paramref name="since"/> (the last offset the app processed, e.g. persisted
+    /// <see cref="ChannelSubscription.Offset"/>): the retained publications after it are replayed first, then live ones.
+    /// If some of them left retention, <see cref="RecoveryLost"/> is raised for the channel.
+    /// </summary>
+    public Task<ChannelSubscription> SubscribeAsync(string channel, long since, CancellationToken cancellationToken = default)
     {
-        var subscription = new ChannelSubscription(this, channel);
-        lock (_gate)
-        {
-            if (!_subscriptions.TryAdd(channel, subscription))
-            {
-                throw new GatewayException("bad_request", $"already subscribed to {channel}");
-            }
-        }
-
-        try
-        {
-            await RequestAsync(id => Frame("sub", id, w => w.WriteString("ch", channel)), reply => subscription.OnSubscribed(reply), cancellationToken);
-        }
-        catch
-        {
-            lock (_gate)
-            {
-                _subscriptions.Remove(channel);
-            }
-
-            throw;
-        }
-
-        return subscription;
+        ArgumentOutOfRangeException.ThrowIfNegative(since);
+        return SubscribeCoreAsync(channel, since, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -176,8 +162,47 @@ public sealed partial class GatewayClient : IAsyncDisposable
         }
     }
 
+    private async Task<ChannelSubscription> SubscribeCoreAsync(string channel, long? since, CancellationToken cancellationToken)
+    {
+        var subscription = new ChannelSubscription(this, channel, since);
+        lock (_gate)
+        {
+            if (!_subscriptions.TryAdd(channel, subscription))
+            {
+                throw new GatewayException("bad_request", $"already subscribed to {channel}");
+            }
+        }
+
+        try
+        {
+            await RequestAsync(
+                id => Frame("sub", id, w =>
+                {
+                    w.WriteString("ch", channel);
+                    if (since is { } offset)
+                    {
+                        w.WriteNumber("since", offset);
+                    }
+                }),
+                reply => subscription.OnSubscribed(reply, RecoveryLost),
+                cancellationToken);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _subscriptions.Remove(channel);
+            }
+
+            throw;
+        }
+
+        return subscription;
+    }
+
     private async Task RequestAsync(Func<string, byte[]> build, Action<JsonElement>? onOk, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var id = $"r{Interlocked.Increment(ref _nextId)}";
         var pending = new Pending(id, build(id), onOk);
         ClientWebSocket? sendNow = null;
@@ -199,7 +224,7 @@ public sealed partial class GatewayClient : IAsyncDisposable
             }
             else
             {
-                _queue.Enqueue(pending);
+                _queue.AddLast(pending);
             }
 
             _pending[id] = pending;
@@ -212,7 +237,10 @@ public sealed partial class GatewayClient : IAsyncDisposable
             lock (_gate)
             {
                 _pending.Remove(id);
-                pending.Abandoned = true; // if still queued, it is never sent
+                if (!pending.Sent)
+                {
+                    _queue.Remove(pending); // never sent, and its slot is free again
+                }
             }
 
             pending.Completion.TrySetException(cancellationToken.IsCancellationRequested
@@ -265,7 +293,13 @@ public sealed partial class GatewayClient : IAsyncDisposable
                 connect.CancelAfter(TimeSpan.FromSeconds(10));
                 await socket.ConnectAsync(new UriBuilder(url) { Query = query }.Uri, connect.Token);
             }
-            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                // Disposed during the attempt: how the attempt ended (cancelled, refused) no longer matters.
+                socket.Dispose();
+                break;
+            }
+            catch (Exception ex)
             {
                 // Any failure to connect (refused, 503, timeout, TLS, DNS) is retried elsewhere after a backoff.
                 Log.ConnectFailed(_logger, url, $"{ex.GetType().Name}: {ex.Message}");
@@ -408,8 +442,8 @@ public sealed partial class GatewayClient : IAsyncDisposable
         List<Pending> queued;
         lock (_gate)
         {
-            subscriptions = [.. _subscriptions.Values.Where(s => s.Offset >= 0)];
-            queued = [.. _queue.Where(p => !p.Abandoned)];
+            subscriptions = [.. _subscriptions.Values.Where(s => s.Confirmed)];
+            queued = [.. _queue];
             _queue.Clear();
             foreach (var pending in queued)
             {
@@ -423,7 +457,7 @@ public sealed partial class GatewayClient : IAsyncDisposable
         {
             var id = $"s{Interlocked.Increment(ref _nextId)}";
             var pending = new Pending(id, Frame("sub", id, w => { w.WriteString("ch", subscription.Channel); w.WriteNumber("since", subscription.Offset); }),
-                reply => subscription.OnResubscribed(reply, RecoveryLost)) { Sent = true };
+                reply => subscription.OnSubscribed(reply, RecoveryLost)) { Sent = true };
             lock (_gate)
             {
                 _pending[id] = pending;
@@ -556,10 +590,17 @@ public sealed partial class GatewayClient : IAsyncDisposable
         }
     }
 
-    private TimeSpan Backoff(int attempt)
+    private TimeSpan Backoff(int attempt) =>
+        Backoff(attempt, _options.ReconnectBaseDelay, _options.ReconnectMaxDelay, _options.Jitter());
+
+    /// <summary>
+    /// The delay before reconnect attempt <paramref name="attempt"/> (0-based) with full jitter: <paramref name="jitter"/>
+    /// (uniform in [0, 1)) times min(<paramref name="maxDelay"/>, <paramref name="baseDelay"/> · 2^attempt).
+    /// </summary>
+    internal static TimeSpan Backoff(int attempt, TimeSpan baseDelay, TimeSpan maxDelay, double jitter)
     {
-        var cap = Math.Min(_options.ReconnectMaxDelay.TotalMilliseconds, _options.ReconnectBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20)));
-        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * cap); // full jitter
+        var cap = Math.Min(maxDelay.TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, Math.Clamp(attempt, 0, 30)));
+        return TimeSpan.FromMilliseconds(Math.Clamp(jitter, 0, 1) * cap);
     }
 
     private async Task DelayAsync(TimeSpan delay)
@@ -641,8 +682,6 @@ public sealed partial class GatewayClient : IAsyncDisposable
         public Action<JsonElement>? OnOk { get; } = onOk;
 
         public bool Sent { get; set; }
-
-        public bool Abandoned { get; set; }
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

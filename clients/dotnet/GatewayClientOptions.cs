@@ -35,6 +35,9 @@ public sealed class GatewayClientOptions
 
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>The backoff's jitter source, uniform in [0, 1); tests pin it.</summary>
+    internal Func<double> Jitter { get; set; } = Random.Shared.NextDouble;
+
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the JS SDK needs, then every JS test: `npm ci`, the SDK build (also refreshing its copy in
-# EdgeHost/wwwroot/sdk), the EdgeHost build when its sources changed, and `node --test` over test/ (unit tests, tests
+# EdgeHost/wwwroot/sdk), installing the package into scratch apps as a user would, the EdgeHost build when its sources changed, and `node --test` over test/ (unit tests, tests
 # against real EdgeHost processes, and the demo page in headless Chromium). Needs node >= 20, npm, the .NET SDK, and
 # Debian's chromium (installed here when missing and running as root). A missing dependency fails the run.
 set -euo pipefail
@@ -29,6 +29,21 @@ fi
 npm ci --no-audit --no-fund
 npm run build
 npm run typecheck
+
+# The package as a clean checkout has it (no dist/, no node_modules/), installed by an app from its folder (npm links
+# it and runs `prepare`, which installs the devDependencies and compiles) and from `npm pack`'s tarball: both must
+# import. The nested installs come from npm's cache, filled by the `npm ci` above.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/pkg" "$scratch/packed" "$scratch/from-folder" "$scratch/from-tarball"
+tar -C "$here" --exclude=./node_modules --exclude=./dist --exclude=./test-results -cf - . | tar -C "$scratch/pkg" -xf -
+for app in from-folder from-tarball; do
+  echo '{ "name": "scratch-app", "version": "1.0.0", "private": true, "type": "module" }' > "$scratch/$app/package.json"
+  cp test/package/import.mjs "$scratch/$app/"
+done
+(cd "$scratch/from-folder" && npm install --prefer-offline --no-audit --no-fund --loglevel=error "$scratch/pkg" && node import.mjs)
+(cd "$scratch/pkg" && npm pack --prefer-offline --loglevel=error --pack-destination "$scratch/packed" >/dev/null)
+(cd "$scratch/from-tarball" && npm install --offline --no-audit --no-fund --loglevel=error "$scratch"/packed/*.tgz && node import.mjs)
 
 # The demo page serves the committed copy of the SDK build: it must be the build of the committed sources.
 if git -C "$root" rev-parse --git-dir >/dev/null 2>&1 && ! git -C "$root" diff --quiet -- EdgeHost/wwwroot/sdk; then
