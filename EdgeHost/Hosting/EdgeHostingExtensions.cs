@@ -88,8 +88,8 @@ internal static class EdgeHostingExtensions
             sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
             sp.GetRequiredService<ILogger<ClientSession>>()));
 
-        // Registered after UseOrleans*: hosted services stop in reverse order, so the drain runs first (lease and
-        // Orleans client still up: grains keep pushing until the last session is gone), then the lease, then Orleans.
+        // Registered after UseOrleans*: the drain runs in StoppingAsync, before any hosted service stops (Kestrel,
+        // lease and Orleans client still up: grains keep pushing until the last session is gone), then the lease, then Orleans.
         services.AddHostedService(sp => new TokenExpirySweep(
             sp.GetRequiredService<SessionRegistry>().All,
             sp.GetRequiredService<TimeProvider>(),

@@ -147,6 +147,15 @@ public class GatewayCluster : IAsyncLifetime
     public IEnumerable<KeyValuePair<string, string?>> ClientConfiguration() =>
         CommonConfiguration().Concat(_silos.Select((s, i) => new KeyValuePair<string, string?>($"Gateway:Cluster:GatewayPorts:{i}", s.GatewayPort.ToString())));
 
+    /// <summary>Settings for a silo process (<see cref="SiloProcess"/>) joining this cluster.</summary>
+    public Dictionary<string, string?> SiloSettings() => CommonConfiguration()
+        .Concat(
+        [
+            new("Gateway:Mailbox:MaxMessages", RetainedMessages.ToString()),
+            new("Gateway:Cluster:PrimarySiloPort", _silos[0].SiloPort.ToString()), // localhost clustering; ignored with Redis
+        ])
+        .ToDictionary(kv => kv.Key, kv => kv.Value);
+
     public static async Task WaitReadyAsync(Uri edge, TimeSpan? timeout = null)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };

@@ -1,7 +1,11 @@
+using System.Net;
+
 namespace OrleansGateway.IntegrationTests.Fixtures;
 
 internal static class GatewayClusterExtensions
 {
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
     /// <summary>
     /// Starts an edge without frame rate limits, for tests whose sender loops until the cluster reaches a state
     /// (placement on a new silo) and may send more than a client's budget allows in that time.
@@ -28,5 +32,12 @@ internal static class GatewayClusterExtensions
 
             await Task.Delay(25);
         }
+    }
+
+    /// <summary>The HTTP status of <c>GET <paramref name="path"/></c> on a host (edge or silo), e.g. <c>/health/ready</c>.</summary>
+    public static async Task<HttpStatusCode> GetStatusAsync(Uri host, string path)
+    {
+        using var response = await Http.GetAsync(new UriBuilder(host) { Scheme = "http", Path = path, Query = "" }.Uri);
+        return response.StatusCode;
     }
 }

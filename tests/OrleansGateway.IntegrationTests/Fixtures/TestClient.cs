@@ -258,6 +258,7 @@ internal sealed class TestClient : IAsyncDisposable
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     CloseStatus = result.CloseStatus;
+                    await AnswerCloseAsync(result.CloseStatus);
                     break;
                 }
 
@@ -281,6 +282,20 @@ internal sealed class TestClient : IAsyncDisposable
                 Closed = true;
                 Signal();
             }
+        }
+    }
+
+    /// <summary>Answers the server's close frame, as browsers do (ClientWebSocket leaves that to the application).</summary>
+    private async Task AnswerCloseAsync(WebSocketCloseStatus? status)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _socket.CloseOutputAsync(status ?? WebSocketCloseStatus.Empty, null, cts.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The server did not wait for the answer: nothing left to close.
         }
     }
 

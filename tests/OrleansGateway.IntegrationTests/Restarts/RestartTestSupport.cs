@@ -19,6 +19,16 @@ internal static class RestartTestSupport
         ["Gateway:Drain:AdminToken"] = AdminToken,
     };
 
+    /// <summary>
+    /// One session per batch and a long pause: with two sessions the second is told only after the pause, so the
+    /// drain is certainly still in progress right after it began.
+    /// </summary>
+    public static Dictionary<string, string?> HeldDrainSettings() => new(DrainSettings())
+    {
+        ["Gateway:Drain:BatchSize"] = "1",
+        ["Gateway:Drain:BatchInterval"] = "00:00:05",
+    };
+
     public static async Task DrainAsync(Uri edge)
     {
         using var http = new HttpClient();
