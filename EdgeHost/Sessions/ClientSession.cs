@@ -352,7 +352,15 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     }
 
     /// <summary>Messages held while a gap is repaired outgrew the outbox: the session is a slow consumer.</summary>
-    public void OverflowHeld() => RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
+    public void OverflowHeld()
+    {
+        // Too many messages held out of order behind a gap is a slow consumer too: counted like an outbox overflow.
+        if (_close is null)
+        {
+            _services.Metrics.OutboxOverflow();
+            RequestClose(Protocol.CloseReason.SlowConsumer, abandonQueued: true);
+        }
+    }
 
     /// <summary>A delivery gap could not be repaired: end the session so the client resumes.</summary>
     public void RepairFailed(Exception? exception)

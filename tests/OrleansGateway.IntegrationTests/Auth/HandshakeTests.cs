@@ -86,6 +86,20 @@ public sealed class HandshakeTests(GatewayCluster cluster)
     }
 
     [Theory]
+    [InlineData("no exp", """{"sub":"erin","iss":"ogw-tests","aud":"ogw"}""")]
+    [InlineData("no sub", """{"iss":"ogw-tests","aud":"ogw","exp":EXP}""")]
+    [InlineData("empty sub", """{"sub":"","iss":"ogw-tests","aud":"ogw","exp":EXP}""")]
+    public async Task Upgrade_SignedTokenMissingRequiredClaim_401(string why, string payload)
+    {
+        var token = TestTokens.Hs256Payload(payload.Replace("EXP", DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds().ToString(), StringComparison.Ordinal));
+        Assert.True(HttpStatusCode.Unauthorized == (await TestClient.TryConnectAsync(cluster.Edges[0], $"access_token={token}")).Status, why);
+
+        // The same claims with the missing one added are accepted: the refusal is about that claim, not the signing.
+        var complete = TestTokens.Hs256Payload($$"""{"sub":"erin","iss":"ogw-tests","aud":"ogw","exp":{{DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds()}}}""");
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, (await TestClient.TryConnectAsync(cluster.Edges[0], $"access_token={complete}")).Status);
+    }
+
+    [Theory]
     [InlineData("has space")]
     [InlineData("semi;colon")]
     public async Task Upgrade_InvalidSubject_401(string sub) =>

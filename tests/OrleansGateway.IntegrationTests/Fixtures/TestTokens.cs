@@ -61,6 +61,11 @@ public sealed class TestTokens
         Create(sub, null, Issuer, Audience, null, null,
             new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(RsaPublicPem)) { KeyId = RsaKeyId }, SecurityAlgorithms.HmacSha256));
 
+    /// <summary>A correctly signed HS256 token whose claims are exactly <paramref name="payloadJson"/>.</summary>
+    public static string Hs256Payload(string payloadJson) =>
+        new JsonWebTokenHandler().CreateToken(payloadJson,
+            new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(HmacSecret)) { KeyId = HmacKeyId }, SecurityAlgorithms.HmacSha256));
+
     /// <summary>An unsigned token (<c>alg: none</c>) with otherwise valid claims.</summary>
     public static string AlgNone(string sub)
     {
