@@ -16,10 +16,15 @@ internal sealed class KafkaAdapter : IQueueAdapter
     private readonly ILoggerFactory _loggerFactory;
     private readonly KafkaStreamMetrics _metrics;
     private readonly TimeProvider _timeProvider;
+    private readonly KafkaDeadLetterWriter? _deadLetters;
     private readonly ConcurrentDictionary<QueueId, KafkaAdapterReceiver> _receivers = new();
 
-    public KafkaAdapter(string name, KafkaStreamOptions options, KafkaStreamQueueMapper mapper, ILoggerFactory loggerFactory, KafkaStreamMetrics metrics, TimeProvider timeProvider)
+    public KafkaAdapter(
+        string name, KafkaStreamOptions options, KafkaStreamQueueMapper mapper, ILoggerFactory loggerFactory, KafkaStreamMetrics metrics, TimeProvider timeProvider)
     {
+        _deadLetters = string.IsNullOrEmpty(options.DeadLetterTopic)
+            ? null
+            : new KafkaDeadLetterWriter(options, loggerFactory.CreateLogger($"{typeof(KafkaDeadLetterWriter).FullName}.{name}"), metrics);
         Name = name;
         _options = options;
         _mapper = mapper;
@@ -38,7 +43,7 @@ internal sealed class KafkaAdapter : IQueueAdapter
     {
         var partition = _mapper.GetPartition(queueId);
         var logger = _loggerFactory.CreateLogger($"{typeof(KafkaAdapterReceiver).FullName}.{Name}");
-        var receiver = new KafkaAdapterReceiver(_options, partition, logger, _metrics, _timeProvider);
+        var receiver = new KafkaAdapterReceiver(_options, partition, logger, _metrics, _timeProvider, _deadLetters);
         _receivers[queueId] = receiver;
         return receiver;
     }

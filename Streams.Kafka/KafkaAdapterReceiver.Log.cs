@@ -27,7 +27,7 @@ internal sealed partial class KafkaAdapterReceiver
         [LoggerMessage(7, LogLevel.Information, "Fetching {Topic}/{Partition} resumed: {Pending} records are waiting for delivery.", EventName = "KafkaPartitionResumed")]
         public static partial void Resumed(ILogger logger, string topic, int partition, int pending);
 
-        [LoggerMessage(8, LogLevel.Error, "Orleans gave up delivering {Topic}/{Partition}@{Offset}; it is committed past unless the queue is stopping.", EventName = "KafkaRecordGivenUp")]
+        [LoggerMessage(8, LogLevel.Error, "Orleans gave up delivering {Topic}/{Partition}@{Offset}; it is copied to the dead-letter topic if one is configured, then committed past unless the queue is stopping.", EventName = "KafkaRecordGivenUp")]
         public static partial void GaveUp(ILogger logger, string topic, int partition, long offset);
 
         [LoggerMessage(9, LogLevel.Warning, "Kafka client error on {Topic}/{Partition}: {Code} {Reason}.", EventName = "KafkaClientError")]

@@ -22,14 +22,22 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
     private readonly KafkaOffsetTracker _tracker = new();
     private readonly TimeProvider _timeProvider;
     private readonly ConcurrentQueue<long> _givenUp = new();
+    private readonly KafkaDeadLetterWriter? _deadLetters;
+
+    // With a dead-letter topic only: the records read and not yet settled (to copy one when it is given up), and the
+    // records waiting for their copy, oldest first. Touched by the pulling agent only, one call at a time.
+    private readonly Dictionary<long, ConsumeResult<byte[]?, byte[]?>> _unsettled = [];
+    private readonly Queue<(long Offset, string Reason)> _toDeadLetter = new();
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private Task? _inFlight;
     private long _committed = -1;
     private bool _paused;
     private bool _shutDown;
 
-    public KafkaAdapterReceiver(KafkaStreamOptions options, TopicPartition partition, ILogger logger, KafkaStreamMetrics metrics, TimeProvider timeProvider)
+    public KafkaAdapterReceiver(
+        KafkaStreamOptions options, TopicPartition partition, ILogger logger, KafkaStreamMetrics metrics, TimeProvider timeProvider, KafkaDeadLetterWriter? deadLetters = null)
     {
+        _deadLetters = deadLetters;
         _options = options;
         _partition = partition;
         _logger = logger;
@@ -68,10 +76,18 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
         // delivery retries stop) never gets here, so that record stays uncommitted and is delivered again later.
         while (_givenUp.TryDequeue(out var givenUp))
         {
-            _tracker.Settle(givenUp);
+            if (_deadLetters is null)
+            {
+                _tracker.Settle(givenUp);
+            }
+            else
+            {
+                _toDeadLetter.Enqueue((givenUp, "given_up"));
+            }
         }
 
         var batch = ReadBatch(consumer, maxCount);
+        await DeadLetterAsync(cancellationToken);
 
         // Lag = records in the partition not yet accepted by a grain (librdkafka's cached high watermark: no round trip).
         var high = consumer.GetWatermarkOffsets(_partition).High;
@@ -98,6 +114,7 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
             if (message is KafkaBatchContainer container)
             {
                 _tracker.Settle(container.Token.Offset);
+                _unsettled.Remove(container.Token.Offset);
             }
         }
 
@@ -219,19 +236,51 @@ internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
             var mapped = KafkaRecordMapper.Map(result);
             if (!mapped.IsValid)
             {
-                _tracker.Read(offset, settled: true);
+                // Settled at once, unless it is to be copied to the dead-letter topic first.
+                _tracker.Read(offset, settled: _deadLetters is null);
                 _metrics.RecordInvalid(result.Topic);
                 Log.InvalidRecord(_logger, result.Topic, result.Partition.Value, offset, mapped.Error!);
+                if (_deadLetters is not null)
+                {
+                    _unsettled[offset] = result;
+                    _toDeadLetter.Enqueue((offset, $"invalid: {mapped.Error}"));
+                }
+
                 continue;
             }
 
             _tracker.Read(offset);
+            if (_deadLetters is not null)
+            {
+                _unsettled[offset] = result;
+            }
+
             _metrics.RecordRead(result.Topic);
             batch.Add(new KafkaBatchContainer(mapped.StreamId, mapped.Record!, new KafkaSequenceToken(offset, Epoch)));
         }
 
         UpdatePause(consumer);
         return batch;
+    }
+
+    /// <summary>
+    /// Copies the records waiting for the dead-letter topic, oldest first, settling each once the broker acknowledged
+    /// it; stops at the first failure (the commit stays behind that record) and retries on the next read.
+    /// </summary>
+    private async Task DeadLetterAsync(CancellationToken cancellationToken)
+    {
+        while (_deadLetters is not null && _toDeadLetter.TryPeek(out var next))
+        {
+            if (_unsettled.TryGetValue(next.Offset, out var record)
+                && !await _deadLetters.TryWriteAsync(record, next.Reason, cancellationToken))
+            {
+                return;
+            }
+
+            _toDeadLetter.Dequeue();
+            _unsettled.Remove(next.Offset);
+            _tracker.Settle(next.Offset);
+        }
     }
 
     /// <summary>Pauses fetching at <see cref="KafkaStreamOptions.MaxPendingRecords"/> pending records, resumes at half.</summary>

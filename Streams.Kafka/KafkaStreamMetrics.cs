@@ -13,6 +13,7 @@ internal sealed class KafkaStreamMetrics
     private readonly Counter<long> _recordsRead;
     private readonly Counter<long> _recordsInvalid;
     private readonly Counter<long> _recordsGivenUp;
+    private readonly Counter<long> _recordsDeadLettered;
     private readonly Counter<long> _commits;
     private readonly Counter<long> _commitFailures;
     private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
@@ -23,6 +24,7 @@ internal sealed class KafkaStreamMetrics
         _recordsRead = meter.CreateCounter<long>("ogw.kafka.records.read", "{record}", "Valid records read and handed to Orleans.");
         _recordsInvalid = meter.CreateCounter<long>("ogw.kafka.records.invalid", "{record}", "Records skipped because they break the routing contract.");
         _recordsGivenUp = meter.CreateCounter<long>("ogw.kafka.records.given_up", "{record}", "Records Orleans failed to deliver within MaxEventDeliveryTime.");
+        _recordsDeadLettered = meter.CreateCounter<long>("ogw.kafka.records.dead_lettered", "{record}", "Given-up or invalid records copied to the dead-letter topic before the commit moved past them.");
         _commits = meter.CreateCounter<long>("ogw.kafka.commits", "{commit}", "Offset commits that succeeded.");
         _commitFailures = meter.CreateCounter<long>("ogw.kafka.commit.failures", "{commit}", "Offset commits that failed after every attempt.");
         meter.CreateObservableGauge("ogw.kafka.consumer.lag", ObserveLag, "{record}",
@@ -34,6 +36,8 @@ internal sealed class KafkaStreamMetrics
     public void RecordInvalid(string topic) => _recordsInvalid.Add(1, Tag(topic));
 
     public void RecordGivenUp(string topic) => _recordsGivenUp.Add(1, Tag(topic));
+
+    public void RecordDeadLettered(string topic) => _recordsDeadLettered.Add(1, Tag(topic));
 
     public void Commit(string topic) => _commits.Add(1, Tag(topic));
 

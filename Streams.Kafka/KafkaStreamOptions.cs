@@ -71,6 +71,14 @@ public sealed class KafkaStreamOptions : KafkaClientOptions
     /// <summary>Where a partition starts when <see cref="ConsumerGroupId"/> has no committed offset for it. Default <see cref="DefaultAutoOffsetReset"/>.</summary>
     public AutoOffsetReset AutoOffsetReset { get; set; } = DefaultAutoOffsetReset;
 
+    /// <summary>
+    /// Where records the gateway cannot apply go before the commit moves past them: records Orleans gave up delivering
+    /// (<c>MaxEventDeliveryTime</c>) and records that break the routing contract. Empty (default): such records are
+    /// logged, counted and committed past. Set: each is copied here first (acks=all); while the copy fails, the
+    /// partition's commit stays behind it, so no record read is ever dropped.
+    /// </summary>
+    public string? DeadLetterTopic { get; set; }
+
     /// <summary>How long the partition lookup at silo start may take. Default <see cref="DefaultMetadataTimeout"/>.</summary>
     public TimeSpan MetadataTimeout { get; set; } = DefaultMetadataTimeout;
 

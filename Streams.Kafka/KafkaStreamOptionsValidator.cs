@@ -30,6 +30,11 @@ internal sealed class KafkaStreamOptionsValidator : IValidateOptions<KafkaStream
             }
         }
 
+        if (options.DeadLetterTopic is { } deadLetters && (string.IsNullOrWhiteSpace(deadLetters) || options.Topics?.Contains(deadLetters) == true))
+        {
+            failures.Add($"{section}:DeadLetterTopic must be a topic name other than the topics read (was '{deadLetters}').");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ConsumerGroupId))
         {
             failures.Add($"{section}:ConsumerGroupId is required (offsets are committed to it).");

@@ -1,8 +1,8 @@
 using System.Text;
 using Confluent.Kafka;
-using OrleansGateway.IntegrationTests.Fixtures;
-
 using OrleansGateway.Grains;
+using OrleansGateway.IntegrationTests.Fixtures;
+using OrleansGateway.Streams.Kafka;
 
 namespace OrleansGateway.IntegrationTests.Kafka;
 
@@ -94,6 +94,56 @@ public sealed class KafkaStreamRecoveryTests : IClassFixture<MockKafkaCluster>
         Assert.True(KafkaProbe.AttemptsFor(poisoned) >= 2, $"only {KafkaProbe.AttemptsFor(poisoned)} delivery attempts");
         Assert.Equal(1, givenUp.Total);
         KafkaProbe.StopFailing(poisoned);
+    }
+
+    [Fact]
+    public async Task KafkaStream_DeliveryGivenUpWithDeadLetterTopic_CopiedThereWithProvenanceBeforeTheCommitPassesIt()
+    {
+        var (topic, group) = NewTopic(partitions: 1);
+        var deadLetters = KafkaTestKit.Unique("dlq");
+        _kafka.CreateTopic(deadLetters, 1);
+        var poisoned = KafkaTestKit.Unique("poison");
+        var healthy = KafkaTestKit.Unique("healthy");
+        KafkaProbe.FailNext(poisoned, int.MaxValue);
+        using var deadLettered = new CounterProbe("ogw.kafka.records.dead_lettered", topic);
+
+        await using var cluster = await KafkaTestKit.StartClusterAsync(
+            _kafka.BootstrapServers, topic, group, a => a.MaxEventDeliveryTime = TimeSpan.FromMilliseconds(500), implicitOnly: true,
+            kafka: o => o.DeadLetterTopic = deadLetters);
+        var produced = await ProduceAsync(topic, [poisoned, healthy], perKey: 1);
+        using var producer = KafkaTestKit.CreateProducer(_kafka.BootstrapServers);
+        var invalid = await producer.ProduceAsync(topic, KafkaTestKit.Record(healthy, "not json {"));
+        var last = invalid.Offset.Value;
+
+        await KafkaProbe.WaitUntilAsync(() => KafkaProbe.For(healthy).Count == 1, KafkaTestKit.Timeout, "the healthy record");
+        await KafkaTestKit.EventuallyAsync(
+            () => KafkaTestKit.Committed(_kafka.BootstrapServers, group, new TopicPartition(topic, 0)) > last,
+            KafkaTestKit.Timeout,
+            "the commit past the dead-lettered records");
+
+        // Both records the gateway could not apply are in the dead-letter topic, unchanged, with where they came from.
+        // The invalid record is copied at once, the given-up one after MaxEventDeliveryTime: ordered here by origin.
+        var copies = KafkaTestKit.ConsumeAll(_kafka.BootstrapServers, deadLetters)
+            .OrderBy(c => long.Parse(Encoding.UTF8.GetString(c.Message.Headers.GetLastBytes(KafkaDeadLetterWriter.OffsetHeader)), System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.Equal(2, copies.Count);
+        var poison = produced.Single(p => p.Message.Key == poisoned);
+        AssertCopy(copies[0], poison.Message.Key, poison.Message.Value, "given_up", topic, poison.Offset.Value);
+        AssertCopy(copies[1], healthy, Encoding.UTF8.GetBytes("not json {"), "invalid: the record value is not one valid JSON value", topic, invalid.Offset.Value);
+        Assert.Equal(2, deadLettered.Total);
+        Assert.Empty(KafkaProbe.For(poisoned));
+        KafkaProbe.StopFailing(poisoned);
+    }
+
+    private static void AssertCopy(ConsumeResult<byte[], byte[]> copy, string key, byte[] value, string reason, string topic, long offset)
+    {
+        string Header(string name) => Encoding.UTF8.GetString(copy.Message.Headers.GetLastBytes(name));
+        Assert.Equal(key, Encoding.UTF8.GetString(copy.Message.Key));
+        Assert.Equal(value, copy.Message.Value);
+        Assert.Equal(reason, Header(KafkaDeadLetterWriter.ReasonHeader));
+        Assert.Equal(topic, Header(KafkaDeadLetterWriter.TopicHeader));
+        Assert.Equal("0", Header(KafkaDeadLetterWriter.PartitionHeader));
+        Assert.Equal(offset.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(KafkaDeadLetterWriter.OffsetHeader));
     }
 
     private (string Topic, string Group) NewTopic(int partitions)

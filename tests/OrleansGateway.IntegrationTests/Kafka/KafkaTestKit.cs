@@ -24,7 +24,8 @@ internal static class KafkaTestKit
     /// <paramref name="group"/>; Orleans' default pub-sub with a memory PubSubStore, or implicit subscriptions only.
     /// </summary>
     public static async Task<InProcessTestCluster> StartClusterAsync(
-        string bootstrapServers, string topic, string group, Action<StreamPullingAgentOptions>? agent = null, bool implicitOnly = false)
+        string bootstrapServers, string topic, string group, Action<StreamPullingAgentOptions>? agent = null, bool implicitOnly = false,
+        Action<KafkaStreamOptions>? kafka = null)
     {
         const short silos = 2;
         var builder = new InProcessTestClusterBuilder(silos);
@@ -47,6 +48,7 @@ internal static class KafkaTestKit
                     options.Topics = [topic];
                     options.ConsumerGroupId = group;
                     options.FetchWaitMaxMs = 5; // the mock answers an empty fetch only after fetch.wait.max.ms
+                    kafka?.Invoke(options);
                 },
                 stream =>
                 {
@@ -91,6 +93,36 @@ internal static class KafkaTestKit
         }
 
         return new Message<string, byte[]> { Key = key, Value = Encoding.UTF8.GetBytes(json), Headers = headers };
+    }
+
+    /// <summary>Reads every partition of <paramref name="topic"/> from the start to its high watermark, with Assign.</summary>
+    public static List<ConsumeResult<byte[], byte[]>> ConsumeAll(string bootstrapServers, string topic)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = Unique("reader"),
+            EnableAutoCommit = false,
+            FetchWaitMaxMs = 5,
+        }).Build();
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+            .Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
+        var ends = partitions.ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
+
+        var records = new List<ConsumeResult<byte[], byte[]>>();
+        var deadline = DateTime.UtcNow + Timeout;
+        while (records.Count < ends.Values.Sum() && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } record)
+            {
+                records.Add(record);
+            }
+        }
+
+        Assert.Equal(ends.Values.Sum(), records.Count);
+        return records;
     }
 
     /// <summary>The offset committed to <paramref name="group"/> for a partition; -1001 (<see cref="Offset.Unset"/>) if none.</summary>

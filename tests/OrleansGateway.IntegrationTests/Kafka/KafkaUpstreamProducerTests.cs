@@ -71,7 +71,7 @@ public sealed class KafkaUpstreamProducerTests : IClassFixture<MockKafkaCluster>
             }
         }
 
-        Assert.Contains("3", ConsumeAll(kafka.BootstrapServers, topic).Select(r => Encoding.UTF8.GetString(r.Message.Value)));
+        Assert.Contains("3", KafkaTestKit.ConsumeAll(kafka.BootstrapServers, topic).Select(r => Encoding.UTF8.GetString(r.Message.Value)));
     }
 
     [Fact]
@@ -101,35 +101,5 @@ public sealed class KafkaUpstreamProducerTests : IClassFixture<MockKafkaCluster>
             })
             .BuildServiceProvider();
 
-    private ConsumeResult<byte[], byte[]> ConsumeOne(string topic) => Assert.Single(ConsumeAll(_kafka.BootstrapServers, topic));
-
-    /// <summary>Reads every partition of <paramref name="topic"/> from the start to its high watermark, with Assign.</summary>
-    private static List<ConsumeResult<byte[], byte[]>> ConsumeAll(string bootstrapServers, string topic)
-    {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            GroupId = KafkaTestKit.Unique("reader"),
-            EnableAutoCommit = false,
-            FetchWaitMaxMs = 5,
-        }).Build();
-        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
-        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
-            .Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
-        var ends = partitions.ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
-        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
-
-        var records = new List<ConsumeResult<byte[], byte[]>>();
-        var deadline = DateTime.UtcNow + KafkaTestKit.Timeout;
-        while (records.Count < ends.Values.Sum() && DateTime.UtcNow < deadline)
-        {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } record)
-            {
-                records.Add(record);
-            }
-        }
-
-        Assert.Equal(ends.Values.Sum(), records.Count);
-        return records;
-    }
+    private ConsumeResult<byte[], byte[]> ConsumeOne(string topic) => Assert.Single(KafkaTestKit.ConsumeAll(_kafka.BootstrapServers, topic));
 }
