@@ -68,6 +68,7 @@ public sealed partial class GatewayClient : IAsyncDisposable
     public static async Task<GatewayClient> ConnectAsync(GatewayClientOptions options, CancellationToken cancellationToken = default)
     {
         var client = new GatewayClient(options);
+        options.OnStateChanged?.Invoke(client.State); // Connecting: the initial state is never a change
         client._loop = Task.Run(client.RunGuardedAsync, CancellationToken.None);
         try
         {
@@ -621,6 +622,7 @@ public sealed partial class GatewayClient : IAsyncDisposable
         if (State != state)
         {
             State = state;
+            _options.OnStateChanged?.Invoke(state);
             StateChanged?.Invoke(state);
         }
     }

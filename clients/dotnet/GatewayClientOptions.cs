@@ -39,6 +39,12 @@ public sealed class GatewayClientOptions
     internal Func<double> Jitter { get; set; } = Random.Shared.NextDouble;
 
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Called on every state change from the first <c>Connecting</c> on, before <c>ConnectAsync</c> returns (the
+    /// <c>StateChanged</c> event can only be subscribed to afterwards). On the client's connection loop: keep it short.
+    /// </summary>
+    public Action<ConnectionState>? OnStateChanged { get; set; }
 }
 
 /// <summary>Connection state, for UI.</summary>

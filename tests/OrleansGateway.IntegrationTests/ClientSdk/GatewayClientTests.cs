@@ -478,6 +478,19 @@ public sealed class GatewayClientTests(GatewayCluster cluster)
     }
 
     [Fact]
+    public async Task Sdk_OnStateChangedOption_SeesTheFirstConnectingAndConnected()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var states = new List<ConnectionState>();
+        await using var client = await ConnectAsync($"first-{run}", [Ws(cluster.Edges[0])], o => o.OnStateChanged = s => { lock (states) { states.Add(s); } });
+
+        lock (states)
+        {
+            Assert.Equal([ConnectionState.Connecting, ConnectionState.Connected], states);
+        }
+    }
+
+    [Fact]
     public async Task Sdk_EdgeDrained_WaitsTheByesReconnectMsInsteadOfItsBackoff()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
