@@ -111,6 +111,11 @@ public class RedisGatewayCluster : GatewayCluster
 
     public RedisServer Server => _redis;
 
+    /// <summary>Settings for a silo process (<see cref="SiloProcess"/>) joining this cluster.</summary>
+    public Dictionary<string, string?> SiloSettings() => CommonConfiguration()
+        .Concat([new("Gateway:Mailbox:MaxMessages", RetainedMessages.ToString()), new("Gateway:Channel:MaxMessages", RetainedMessages.ToString())])
+        .ToDictionary(kv => kv.Key, kv => kv.Value);
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -126,11 +131,6 @@ public sealed class DurableRedisCluster() : RedisGatewayCluster(silos: 2)
 {
     protected override IEnumerable<KeyValuePair<string, string?>> CommonConfiguration() =>
         [.. base.CommonConfiguration(), new("Gateway:Mailbox:Durability", "Redis")];
-
-    /// <summary>Settings for a silo process joining this cluster.</summary>
-    public Dictionary<string, string?> SiloSettings() => CommonConfiguration()
-        .Concat([new("Gateway:Mailbox:MaxMessages", RetainedMessages.ToString())])
-        .ToDictionary(kv => kv.Key, kv => kv.Value);
 }
 
 /// <summary>Redis clustering on a Redis with persistence, for restarting Redis under traffic.</summary>
