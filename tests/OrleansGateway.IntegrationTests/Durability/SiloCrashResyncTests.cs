@@ -16,7 +16,7 @@ public sealed class SiloCrashResyncTests(RedisGatewayCluster cluster, ITestOutpu
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         using var doomed = await SiloProcess.StartAsync(cluster, cluster.SiloSettings());
-        var edge = await cluster.StartEdgeWithoutRateLimitsAsync();
+        var edge = await SiloCrashSupport.StartEdgeWithLeaseNotOnAsync(cluster, doomed);
         await using var sender = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"sender-{run}"));
         var recipients = await SiloCrashSupport.ConnectRecipientsUntilOneOnAsync(cluster, edge, sender, doomed, $"lost-{run}-", messages: 3);
         try
@@ -57,7 +57,7 @@ public sealed class SiloCrashResyncTests(RedisGatewayCluster cluster, ITestOutpu
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         using var doomed = await SiloProcess.StartAsync(cluster, cluster.SiloSettings());
-        var edge = await cluster.StartEdgeWithoutRateLimitsAsync();
+        var edge = await SiloCrashSupport.StartEdgeWithLeaseNotOnAsync(cluster, doomed);
         await using var publisher = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"publisher-{run}"));
         await using var subscriber = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"subscriber-{run}"));
         await subscriber.WaitForFrameAsync("welcome");

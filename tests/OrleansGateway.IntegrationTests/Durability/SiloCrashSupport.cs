@@ -43,6 +43,27 @@ internal static class SiloCrashSupport
         return recipients.Select(r => (r.Id, r.Client, onSilo.Contains(ClientGrain(cluster, r.Id)))).ToList();
     }
 
+    /// <summary>
+    /// Starts an edge (without rate limits) whose lease grain does not live on <paramref name="silo"/>: an edge whose
+    /// lease lapses while that grain comes back tells every session to reconnect, which would hide what a test checks.
+    /// </summary>
+    public static async Task<Uri> StartEdgeWithLeaseNotOnAsync(GatewayCluster cluster, SiloProcess silo)
+    {
+        var management = cluster.Backend.GetGrain<IManagementGrain>(0);
+        var type = cluster.Backend.GetGrain<IEdgeGrain>("probe").GetGrainId().Type;
+        for (var attempt = 0; ; attempt++)
+        {
+            var before = (await management.GetActiveGrains(type)).ToHashSet();
+            var edge = await cluster.StartEdgeWithoutRateLimitsAsync(); // ready = its lease is held
+            var mine = (await management.GetActiveGrains(type)).Except(before).ToList();
+            var onSilo = await GrainsOnAsync(cluster, silo);
+            if ((mine.Count == 1 && !onSilo.Contains(mine[0])) || attempt == 10)
+            {
+                return edge;
+            }
+        }
+    }
+
     /// <summary>The grains active on <paramref name="silo"/>.</summary>
     public static async Task<HashSet<GrainId>> GrainsOnAsync(GatewayCluster cluster, SiloProcess silo)
     {

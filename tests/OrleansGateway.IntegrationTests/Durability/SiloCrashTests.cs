@@ -88,7 +88,7 @@ public sealed class SiloCrashTests(DurableRedisCluster cluster, ITestOutputHelpe
         var run = Guid.NewGuid().ToString("N")[..8];
         using var doomed = await SiloProcess.StartAsync(cluster, cluster.SiloSettings());
         // Started after the silo process joined, so this edge knows (and connects to) its gateway.
-        var edge = await cluster.StartEdgeWithoutRateLimitsAsync();
+        var edge = await SiloCrashSupport.StartEdgeWithLeaseNotOnAsync(cluster, doomed);
         await using var sender = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"sender-{run}"));
         var recipients = await SiloCrashSupport.ConnectRecipientsUntilOneOnAsync(cluster, edge, sender, doomed, $"live-{run}-", messages: 3);
         try
