@@ -151,8 +151,9 @@ internal sealed partial class ChannelSubscriptions(GrainRefs grains, LocalEdge e
 
             return lost;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
+            // Not our cancellation (the call has no token): a timeout or a rejected call, retried.
             Log.ResyncFailed(logger, ex, channel);
             return null;
         }

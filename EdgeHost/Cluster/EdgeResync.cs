@@ -176,8 +176,9 @@ internal sealed partial class EdgeResync(
 
             return true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
+            // Not our cancellation (the call has no token): a timeout or a rejected call, retried.
             Log.SessionFailed(logger, ex, session.ClientId);
             return false;
         }
