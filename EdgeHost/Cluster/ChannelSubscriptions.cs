@@ -104,6 +104,65 @@ internal sealed partial class ChannelSubscriptions(GrainRefs grains, LocalEdge e
         }
     }
 
+    /// <summary>Channels this edge is subscribed to at their grains (a snapshot).</summary>
+    public string[] Subscribed() => _channels.Where(c => c.Value.EdgeSubscribed).Select(c => c.Key).ToArray();
+
+    /// <summary>
+    /// Re-subscribes the edge to <paramref name="channel"/> (its grain may have come back from a silo crash without its
+    /// edges) with <c>since</c> = the lowest offset a local subscriber has seen: each subscriber gets what it missed, in
+    /// order. If the channel is now below the highest offset this edge has seen (its history was lost), or no longer
+    /// reaches back, its local subscribers are told <c>bye draining</c> (1012): they re-subscribe with <c>since</c>
+    /// and learn <c>recovered:false</c>.
+    /// </summary>
+    /// <returns>Null when the grain could not be reached (retry later); else whether subscribers were told to reconnect.</returns>
+    public async Task<bool?> ResyncAsync(string channel, TimeSpan timeout, Func<int> reconnectMs)
+    {
+        if (!_channels.TryGetValue(channel, out var local))
+        {
+            return false;
+        }
+
+        await local.Lock.WaitAsync();
+        try
+        {
+            if (local.Removed || !local.EdgeSubscribed)
+            {
+                return false;
+            }
+
+            long? lowest = null;
+            long highest = 0;
+            foreach (var session in local.Subscribers)
+            {
+                if (session.TryGetChannelLast(channel, out var last))
+                {
+                    lowest = Math.Min(lowest ?? last, last);
+                    highest = Math.Max(highest, last);
+                }
+            }
+
+            var result = await grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, lowest).WaitAsync(timeout, time);
+            local.RegisteredAt = time.GetUtcNow();
+            var lost = result.Seq < highest || !result.Recovered;
+            foreach (var session in local.Subscribers)
+            {
+                session.ResyncChannel(channel, result, lost, reconnectMs());
+            }
+
+            return lost;
+        }
+        catch (Exception ex)
+        {
+            // Not our cancellation (the call has no token): a timeout or a rejected call, retried.
+            Log.ResyncFailed(logger, ex, channel);
+            return null;
+        }
+        finally
+        {
+            local.Lock.Release();
+        }
+    }
+
     /// <summary>Under <see cref="LocalChannel.Lock"/>.</summary>
     private async Task LeaveAsync(LocalChannel local, string channel, ClientSession session)
     {
@@ -150,5 +209,8 @@ internal sealed partial class ChannelSubscriptions(GrainRefs grains, LocalEdge e
 
         [LoggerMessage(501, LogLevel.Warning, "Re-registering with channel {Channel} failed", EventName = "ChannelRefreshFailed")]
         public static partial void RefreshFailed(ILogger logger, Exception exception, string channel);
+
+        [LoggerMessage(502, LogLevel.Debug, "Re-subscribing to channel {Channel} after a lost silo failed; retrying", EventName = "ChannelResyncFailed")]
+        public static partial void ResyncFailed(ILogger logger, Exception exception, string channel);
     }
 }

@@ -14,6 +14,9 @@ internal sealed class LocalEdge
     /// <summary>True once the observer exists and the lease was renewed within its TTL.</summary>
     public bool IsHeld => _held;
 
+    /// <summary>True once the observer reference exists.</summary>
+    public bool HasReference => _reference is not null;
+
     public IEdgeObserver Reference => _reference ?? throw new InvalidOperationException("The edge observer is not registered yet.");
 
     internal void SetReference(IEdgeObserver reference) => _reference = reference;

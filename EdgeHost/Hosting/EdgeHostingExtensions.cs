@@ -48,6 +48,8 @@ internal static class EdgeHostingExtensions
         var edge = configuration.GetSection(EdgeOptions.SectionName).Get<EdgeOptions>() ?? new();
         // The host must wait for the whole drain (and the last close handshakes), not .NET's default 30 s.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = HostShutdownTimeout(drain, edge));
+        services.AddOptions<ResyncOptions>().BindConfiguration(ResyncOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ResyncOptions>, ResyncOptionsValidator>();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
 
@@ -63,6 +65,8 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<ChannelSubscriptions>();
         services.AddSingleton<ClusterConnectivity>();
         services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectivity>());
+        services.AddSingleton<EdgeResync>();
+        services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<EdgeResync>());
         if (string.IsNullOrWhiteSpace(configuration[$"{KafkaUpstreamOptions.SectionName}:{nameof(KafkaUpstreamOptions.BootstrapServers)}"]))
         {
             services.AddSingleton<IUpstreamPublisher, OrleansStreamUpstreamPublisher>();
@@ -95,6 +99,7 @@ internal static class EdgeHostingExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<TokenExpirySweep>>()));
         services.AddHostedService<EdgeLeaseService>();
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeResync>());
         services.AddHostedService<DrainOnShutdownService>();
 
         services.AddHealthChecks().AddCheck<EdgeReadinessCheck>("edge", tags: ["ready"]);

@@ -351,6 +351,72 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
         }
     }
 
+    /// <summary>The last mailbox seq written to this session; false until its <c>welcome</c> went out (still attaching).</summary>
+    public bool TryGetMailboxLast(out long last)
+    {
+        lock (_gate)
+        {
+            last = _mailbox.Last;
+            return _mailbox.IsLive;
+        }
+    }
+
+    /// <summary>The last offset of <paramref name="channel"/> written to this session; false until its <c>sub</c> was answered.</summary>
+    public bool TryGetChannelLast(string channel, out long last)
+    {
+        lock (_gate)
+        {
+            last = 0;
+            if (_channels is null || !_channels.TryGetValue(channel, out var cursor) || !cursor.IsLive)
+            {
+                return false;
+            }
+
+            last = cursor.Last;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The answer of a re-attach after a silo crash (<see cref="Cluster.EdgeResync"/>): newer messages follow in order;
+    /// if the mailbox lost what this session saw (or refused it), the session is told <c>bye draining</c> and closed
+    /// with 1012, so the client reconnects with <c>last_seq</c> and learns <c>recovered:false</c> from its welcome.
+    /// </summary>
+    /// <returns>False when the session was told to reconnect.</returns>
+    public bool ResyncMailbox(AttachResult result, int reconnectMs)
+    {
+        if (result.SessionLimitReached || !result.Recovered)
+        {
+            RequestClose(Protocol.CloseReason.Draining, reconnectMs);
+            return false;
+        }
+
+        lock (_gate)
+        {
+            _mailbox.CatchUp(result.Replay);
+        }
+
+        return true;
+    }
+
+    /// <summary>As <see cref="ResyncMailbox"/>, for one channel: <paramref name="lost"/> when the channel lost history this edge saw.</summary>
+    public void ResyncChannel(string channel, AttachResult result, bool lost, int reconnectMs)
+    {
+        if (lost)
+        {
+            RequestClose(Protocol.CloseReason.Draining, reconnectMs);
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_channels is not null && _channels.TryGetValue(channel, out var cursor) && cursor.IsLive)
+            {
+                cursor.CatchUp(result.Replay);
+            }
+        }
+    }
+
     /// <summary>Messages held while a gap is repaired outgrew the outbox: the session is a slow consumer.</summary>
     public void OverflowHeld()
     {

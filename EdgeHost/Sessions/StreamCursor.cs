@@ -18,6 +18,9 @@ internal sealed class StreamCursor(ICursorOwner session, Func<long, Task<AttachR
     /// <summary>The last seq/off written to the session.</summary>
     public long Last => _last;
 
+    /// <summary>True once <see cref="Start"/> ran (the welcome or <c>sub</c> reply is written).</summary>
+    public bool IsLive => _live;
+
     /// <summary>Writes <paramref name="first"/> (<c>welcome</c> or the <c>sub</c> reply), the replay, then goes live.</summary>
     public void Start(byte[] first, AttachResult result)
     {
@@ -54,6 +57,19 @@ internal sealed class StreamCursor(ICursorOwner session, Func<long, Task<AttachR
             }
 
             // message.Seq <= _last: a duplicate (replay and live overlapped): already written.
+        }
+    }
+
+    /// <summary>
+    /// Messages read from the grain again (a re-attach after a silo crash): those after <see cref="Last"/> go out as
+    /// live ones would (in order, a gap repaired first); the rest are duplicates.
+    /// </summary>
+    public void CatchUp(IReadOnlyList<MailboxMessage> replay)
+    {
+        var fresh = replay.Where(m => m.Seq > _last).ToArray();
+        if (fresh.Length > 0)
+        {
+            Deliver(fresh, Array.ConvertAll(fresh, m => encode(m)));
         }
     }
 

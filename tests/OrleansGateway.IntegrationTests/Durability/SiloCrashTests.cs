@@ -83,6 +83,58 @@ public sealed class SiloCrashTests(DurableRedisCluster cluster, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task ConnectedRecipient_MailboxOnKilledSilo_KeepsReceivingWithoutReconnecting()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        using var doomed = await SiloProcess.StartAsync(cluster, cluster.SiloSettings());
+        // Started after the silo process joined, so this edge knows (and connects to) its gateway.
+        var edge = await SiloCrashSupport.StartEdgeWithLeaseNotOnAsync(cluster, doomed);
+        await using var sender = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"sender-{run}"));
+        var recipients = await SiloCrashSupport.ConnectRecipientsUntilOneOnAsync(cluster, edge, sender, doomed, $"live-{run}-", messages: 3);
+        try
+        {
+            var (victimId, victim, _) = recipients.First(r => r.OnSilo);
+            var clock = Stopwatch.StartNew();
+            doomed.Kill();
+
+            // New messages for the victim: refused (err unavailable, not acknowledged) until the cluster declares the
+            // silo dead and the mailbox re-activates from Redis; acknowledged after that.
+            var acknowledged = new List<string>();
+            var attempt = 0;
+            await GatewayClusterExtensions.EventuallyAsync(async () =>
+            {
+                var data = $"after-{attempt++}";
+                var reply = await sender.RequestAsync($$"""{"t":"send","id":"$id","to":"{{victimId}}","data":"{{data}}"}""", SiloCrashSupport.RecoveryTimeout);
+                if (reply.Type() == "ok")
+                {
+                    acknowledged.Add(data);
+                }
+
+                return acknowledged.Count >= 5;
+            }, SiloCrashSupport.RecoveryTimeout, "5 messages to the victim to be acknowledged");
+            var acknowledgedAfter = clock.Elapsed;
+
+            await victim.WaitUntilAsync(
+                f => acknowledged.All(a => f.Any(x => x.Type() == "msg" && x.GetProperty("data").GetString() == a)),
+                SiloCrashSupport.RecoveryTimeout, "every acknowledged message on the connected session");
+            var deliveredAfter = clock.Elapsed;
+
+            Assert.False(victim.Closed);
+            Assert.Single(victim.Frames, f => f.Type() == "welcome");
+            var seqs = victim.Messages.Select(m => m.Seq()).ToList();
+            Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
+            output.WriteLine($"first post-kill send acknowledged {acknowledgedAfter.TotalSeconds:F1} s after SIGKILL; all delivered to the connected session {deliveredAfter.TotalSeconds:F1} s after");
+        }
+        finally
+        {
+            foreach (var (_, client, _) in recipients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task InboundRedelivery_AfterGrainLostItsMemory_DroppedAsDuplicate()
     {
         var clientId = $"dedup-{Guid.NewGuid():N}"[..14];

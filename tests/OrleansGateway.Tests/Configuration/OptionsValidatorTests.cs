@@ -19,6 +19,19 @@ public sealed class OptionsValidatorTests
     }
 
     [Fact]
+    public void ResyncOptionsValidator_Defaults_Valid() =>
+        Assert.True(new ResyncOptionsValidator().Validate(null, new ResyncOptions()).Succeeded);
+
+    [Fact]
+    public void ResyncOptionsValidator_SeveralBadValues_ReportsEveryFailure()
+    {
+        var options = new ResyncOptions { CallsPerSecond = 0, RetryFor = TimeSpan.FromSeconds(1), MaxRetryDelay = TimeSpan.FromSeconds(5), CallTimeout = TimeSpan.Zero };
+        var result = new ResyncOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Equal(3, result.Failures!.Count());
+    }
+
+    [Fact]
     public void AuthOptionsValidator_ShortHmacSecret_Fails()
     {
         var options = new AuthOptions { Issuer = "i", Audience = "a", Keys = [new SigningKeyOptions { Id = "k", Algorithm = "HS256", Secret = "short" }] };
