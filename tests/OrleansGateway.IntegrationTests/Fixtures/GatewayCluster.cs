@@ -152,6 +152,7 @@ public class GatewayCluster : IAsyncLifetime
         .Concat(
         [
             new("Gateway:Mailbox:MaxMessages", RetainedMessages.ToString()),
+            new("Gateway:Channel:MaxMessages", RetainedMessages.ToString()),
             new("Gateway:Cluster:PrimarySiloPort", _silos[0].SiloPort.ToString()), // localhost clustering; ignored with Redis
         ])
         .ToDictionary(kv => kv.Key, kv => kv.Value);

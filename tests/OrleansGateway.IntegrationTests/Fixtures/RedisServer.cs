@@ -111,11 +111,6 @@ public class RedisGatewayCluster : GatewayCluster
 
     public RedisServer Server => _redis;
 
-    /// <summary>Settings for a silo process (<see cref="SiloProcess"/>) joining this cluster.</summary>
-    public Dictionary<string, string?> SiloSettings() => CommonConfiguration()
-        .Concat([new("Gateway:Mailbox:MaxMessages", RetainedMessages.ToString()), new("Gateway:Channel:MaxMessages", RetainedMessages.ToString())])
-        .ToDictionary(kv => kv.Key, kv => kv.Value);
-
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
