@@ -9,9 +9,10 @@ namespace OrleansGateway.Streams.Kafka;
 /// Copies records the gateway could not apply (Orleans gave up delivering them, or they break the routing contract) to
 /// <see cref="KafkaStreamOptions.DeadLetterTopic"/> before their partition's commit moves past them, so nothing read is
 /// dropped: key, value and headers unchanged, plus headers saying where the record came from and why it is there.
-/// One idempotent producer (acks=all) per provider on a silo.
+/// One idempotent producer (acks=all) per provider on a silo, for the silo's lifetime; every copy is awaited until the
+/// broker acknowledged it, so nothing waits in it to be flushed.
 /// </summary>
-internal sealed partial class KafkaDeadLetterWriter : IDisposable
+internal sealed partial class KafkaDeadLetterWriter
 {
     /// <summary>Why the record was dead-lettered (<c>given_up</c> or <c>invalid: …</c>).</summary>
     public const string ReasonHeader = "ogw-dlq-reason";
@@ -72,15 +73,6 @@ internal sealed partial class KafkaDeadLetterWriter : IDisposable
         {
             Log.DeadLetterFailed(_logger, exception, record.Topic, record.Partition.Value, record.Offset.Value, _topic);
             return false;
-        }
-    }
-
-    public void Dispose()
-    {
-        if (_producer.IsValueCreated)
-        {
-            _producer.Value.Flush(TimeSpan.FromSeconds(5));
-            _producer.Value.Dispose();
         }
     }
 

@@ -17,21 +17,7 @@ public sealed class SampleBackendTests(GatewayCluster cluster)
         Assert.Equal("ok", (await alice.RequestAsync($$"""{"t":"sub","id":"$id","ch":"{{channel}}"}""")).Type());
 
         var output = new List<string>();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "OrleansGateway.Samples.Backend.dll"), clientId, channel])
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in cluster.ClientConfiguration())
-        {
-            if (value is not null)
-            {
-                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-            }
-        }
-
+        var start = GatewayProcess.StartInfo("OrleansGateway.Samples.Backend.dll", cluster.ClientConfiguration(), clientId, channel);
         using var sample = Process.Start(start)!;
         sample.OutputDataReceived += (_, e) =>
         {

@@ -12,22 +12,9 @@ internal sealed class GatewayProcess : IDisposable
     /// <summary>Starts <paramref name="assembly"/> (a DLL next to the tests) on <paramref name="httpPort"/> and waits for <c>/health/ready</c>.</summary>
     public static async Task<GatewayProcess> StartAsync(string assembly, int httpPort, IEnumerable<KeyValuePair<string, string?>> settings)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, assembly)])
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = StartInfo(assembly, settings);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in settings)
-        {
-            if (value is not null)
-            {
-                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-            }
-        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {assembly}");
         process.OutputDataReceived += (_, _) => { };
@@ -46,6 +33,30 @@ internal sealed class GatewayProcess : IDisposable
         }
 
         return started;
+    }
+
+    /// <summary>
+    /// <c>dotnet &lt;assembly&gt; &lt;arguments&gt;</c> for a DLL next to the tests, its output redirected, configured by
+    /// <paramref name="settings"/> as environment variables (<c>a:b</c> → <c>a__b</c>), logging Warning and above.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string assembly, IEnumerable<KeyValuePair<string, string?>> settings, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, assembly), .. arguments])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings)
+        {
+            if (value is not null)
+            {
+                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            }
+        }
+
+        return start;
     }
 
     public bool HasExited => _process.HasExited;
