@@ -42,6 +42,16 @@ internal sealed class EdgeOptions
 
     /// <summary>How long a closing session may take to flush its <c>bye</c> and close handshake before it is aborted.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default for <see cref="CallTimeout"/>: 5 seconds.</summary>
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a session waits for its grain to answer a call it may repeat (attach, fetching a delivery gap) before
+    /// asking again, twice at most. The Orleans client never fails a call in flight through a gateway silo that stops:
+    /// only its 30 s response timeout does, and the session would hold the client's messages that long.
+    /// </summary>
+    public TimeSpan CallTimeout { get; set; } = DefaultCallTimeout;
 }
 
 internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
@@ -55,6 +65,7 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         Check(options.HeartbeatSeconds is >= 1 and <= 3600, "HeartbeatSeconds must be between 1 and 3600");
         Check(options.RetryAfterSeconds is >= 1 and <= 3600, "RetryAfterSeconds must be between 1 and 3600");
         Check(options.CloseTimeout > TimeSpan.Zero, "CloseTimeout must be positive");
+        Check(options.CallTimeout > TimeSpan.Zero && options.CallTimeout <= TimeSpan.FromMinutes(1), "CallTimeout must be positive and at most 1 minute");
         foreach (var origin in options.AllowedOrigins)
         {
             Check(Uri.TryCreate(origin, UriKind.Absolute, out _), $"AllowedOrigins entry '{origin}' is not an absolute origin");

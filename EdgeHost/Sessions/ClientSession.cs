@@ -65,7 +65,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
         _outbox = new SessionOutbox(options.OutboxCapacity, _gate);
         _mailbox = new StreamCursor(
             this,
-            after => _services.Grains.Client(ClientId).ReadSinceAsync(after),
+            after => CallAsync(static (session, after) => session._services.Grains.Client(session.ClientId).ReadSinceAsync(after), after),
             static m => JsonFrameCodec.Message(m.Seq, m.From, m.Data));
     }
 
@@ -96,8 +96,11 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
             {
                 // Registered before attaching: pushes that race the attach reply are held in _pending, not lost.
                 // No grain reference is held across the session's life (memory per connection): rebuilt for the detach.
-                var result = await _services.Grains.Client(ClientId).AttachAsync(
-                    _services.Edge.EdgeId, _services.Edge.Reference, SessionId, lastSeq, _services.Limits.MaxSessionsPerClient);
+                // Repeatable: the grain records a session id once.
+                var result = await CallAsync(
+                    static (session, lastSeq) => session._services.Grains.Client(session.ClientId).AttachAsync(
+                        session._services.Edge.EdgeId, session._services.Edge.Reference, session.SessionId, lastSeq, session._services.Limits.MaxSessionsPerClient),
+                    lastSeq);
                 if (result.SessionLimitReached)
                 {
                     // Refused across the cluster (this edge's own count passed before the upgrade): nothing attached.
@@ -317,7 +320,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
 
             _channels[channel] = new StreamCursor(
                 this,
-                after => _services.Grains.Channel(channel).ReadSinceAsync(after),
+                after => CallAsync(static (session, arg) => session._services.Grains.Channel(arg.channel).ReadSinceAsync(arg.after), (channel, after)),
                 m => JsonFrameCodec.Publication(channel, m.Seq, m.From, m.Data));
             return true;
         }
@@ -433,6 +436,26 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     {
         Log.GapUnrecoverable(_services.Logger, exception, ClientId);
         RequestClose(Protocol.CloseReason.TryAgainLater);
+    }
+
+    /// <summary>
+    /// A grain call that may be repeated (it changes nothing the second time), asked again when it has not answered
+    /// within <see cref="EdgeOptions.CallTimeout"/> or was rejected by a stopping silo; the third failure is thrown.
+    /// </summary>
+    private async Task<T> CallAsync<T, TArg>(Func<ClientSession, TArg, Task<T>> call, TArg arg)
+    {
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call(this, arg).WaitAsync(_options.CallTimeout, _services.Time);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException && attempt < attempts)
+            {
+                Log.CallRetried(_services.Logger, ex, ClientId, attempt);
+            }
+        }
     }
 
     private void Resume(AttachResult result, bool resuming)
@@ -692,6 +715,9 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
 
         [LoggerMessage(201, LogLevel.Debug, "Detaching client {ClientId} failed", EventName = "DetachFailed")]
         public static partial void DetachFailed(ILogger logger, Exception exception, string clientId);
+
+        [LoggerMessage(203, LogLevel.Information, "A grain call for client {ClientId} failed or did not answer in time (attempt {Attempt}); asking again", EventName = "CallRetried")]
+        public static partial void CallRetried(ILogger logger, Exception exception, string clientId, int attempt);
 
         [LoggerMessage(202, LogLevel.Warning, "A delivery gap for client {ClientId} could not be repaired; closing so it resumes", EventName = "GapUnrecoverable")]
         public static partial void GapUnrecoverable(ILogger logger, Exception? exception, string clientId);

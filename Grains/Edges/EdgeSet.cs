@@ -95,7 +95,8 @@ internal sealed partial class EdgeSet(EdgeLeaseCache leases, IEdgeSetOwner owner
         {
             try
             {
-                if (!await leases.IsAliveAsync(entry.EdgeId))
+                // Never waits for a lease lookup (see IsAlive): this runs for every message.
+                if (!leases.IsAlive(entry.EdgeId))
                 {
                     (lapsed ??= []).Add(entry.EdgeId);
                     continue;

@@ -21,6 +21,9 @@ public class GatewayCluster : IAsyncLifetime
     /// <summary>Lease TTL used by every test cluster: short, so crash tests finish quickly.</summary>
     public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long test edges wait for a repeatable grain call before asking again.</summary>
+    public static readonly TimeSpan EdgeCallTimeout = TimeSpan.FromSeconds(2);
+
     /// <summary>Mailbox retention used by test clusters (messages).</summary>
     public const int RetainedMessages = 100;
 
@@ -48,6 +51,9 @@ public class GatewayCluster : IAsyncLifetime
     public IReadOnlyList<Uri> Edges => _edges.Select(EdgeUri).ToList();
 
     public IReadOnlyList<SiloHandle> Silos => _silos;
+
+    /// <summary>The cluster identity (lease key) of the edge at <paramref name="edge"/>.</summary>
+    public string EdgeId(Uri edge) => _edges.Single(e => EdgeUri(e) == edge).Services.GetRequiredService<OrleansGateway.EdgeHost.Cluster.LocalEdge>().EdgeId;
 
     /// <summary>An Orleans client, like a .NET backend would have.</summary>
     public IClusterClient Backend => _backend!.Services.GetRequiredService<IClusterClient>();
@@ -96,6 +102,7 @@ public class GatewayCluster : IAsyncLifetime
         {
             silo.AddGatewaySilo(builder.Configuration);
             silo.AddOutgoingGrainCallFilter<PushDropFilter>();
+            silo.AddOutgoingGrainCallFilter<CallStallFilter>();
             ConfigureSilo(silo, builder.Configuration);
         });
         var host = builder.Build();
@@ -256,6 +263,7 @@ public class GatewayCluster : IAsyncLifetime
             ["Gateway:EmbeddedSilo"] = "false",
             ["Gateway:Edge:AllowedOrigins:0"] = "https://app.example",
             ["Gateway:Edge:CloseTimeout"] = "00:00:05",
+            ["Gateway:Edge:CallTimeout"] = EdgeCallTimeout.ToString(),
             ["Gateway:Auth:ClockSkew"] = "00:00:01",
         });
         if (overrides is not null)
@@ -268,6 +276,7 @@ public class GatewayCluster : IAsyncLifetime
         builder.Logging.AddFilter(level => level >= LogLevel.Warning);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddGatewayEdge();
+        builder.Services.AddSingleton<IOutgoingGrainCallFilter, CallStallFilter>(); // the edge's Orleans client's calls
         var app = builder.Build();
         app.MapGatewayEndpoints();
         return app;

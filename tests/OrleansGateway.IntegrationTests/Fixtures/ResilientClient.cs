@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -16,10 +17,13 @@ internal sealed class ResilientClient : IAsyncDisposable
     private readonly Func<Uri> _pickEdge;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, string> _pending = new();
+    private readonly ConcurrentDictionary<string, long> _sentAt = new();
     private readonly object _gate = new();
     private readonly List<string> _received = [];
     private readonly List<string> _acked = [];
     private readonly List<string> _anomalies = [];
+    private readonly List<string> _events = [];
+    private readonly Dictionary<string, DateTime> _ackedAt = [];
     private ClientWebSocket? _socket;
     private Task? _loop;
     private long _lastSeq = -1;
@@ -49,6 +53,11 @@ internal sealed class ResilientClient : IAsyncDisposable
 
     public IReadOnlyList<string> Anomalies { get { lock (_gate) { return [.. _anomalies]; } } }
 
+    public DateTime? AckedAt(string payload) { lock (_gate) { return _ackedAt.TryGetValue(payload, out var at) ? at : null; } }
+
+    /// <summary>Connection events with their times, for explaining a failure.</summary>
+    public IReadOnlyList<string> Events { get { lock (_gate) { return [.. _events]; } } }
+
     public bool IsConnected => _socket?.State == WebSocketState.Open && Edge is not null;
 
     public async Task StartAsync()
@@ -77,6 +86,7 @@ internal sealed class ResilientClient : IAsyncDisposable
 
         var id = $"m{Interlocked.Increment(ref _nextId)}";
         _pending[id] = payload;
+        _sentAt[id] = Stopwatch.GetTimestamp();
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -130,7 +140,9 @@ internal sealed class ResilientClient : IAsyncDisposable
             _socket = socket;
             Edge = edge;
             Connections++;
+            Event($"connected to :{edge.Port} with last_seq {_lastSeq}");
             var reconnectMs = await ReadAsync(socket);
+            Event($"disconnected from :{edge.Port} ({socket.CloseStatus?.ToString() ?? socket.State.ToString()}), last_seq {_lastSeq}");
             Edge = null;
             foreach (var id in _pending.Keys)
             {
@@ -173,6 +185,7 @@ internal sealed class ResilientClient : IAsyncDisposable
                 {
                     case "welcome":
                         var seq = frame.GetProperty("seq").GetInt64();
+                        Event($"welcome seq {seq} recovered {frame.GetProperty("recovered").GetBoolean()}");
                         if (_lastSeq >= 0 && !frame.GetProperty("recovered").GetBoolean())
                         {
                             NotRecovered++;
@@ -189,11 +202,13 @@ internal sealed class ResilientClient : IAsyncDisposable
                         OnMessage(frame.GetProperty("seq").GetInt64(), frame.GetProperty("data").GetString()!);
                         break;
                     case "ok":
+                        Answered(frame.GetProperty("id").GetString()!);
                         if (_pending.TryRemove(frame.GetProperty("id").GetString()!, out var payload))
                         {
                             lock (_gate)
                             {
                                 _acked.Add(payload);
+                                _ackedAt[payload] = DateTime.UtcNow;
                             }
                         }
 
@@ -201,12 +216,14 @@ internal sealed class ResilientClient : IAsyncDisposable
                     case "err":
                         if (frame.TryGetProperty("id", out var errId))
                         {
+                            Answered(errId.GetString()!);
                             _pending.TryRemove(errId.GetString()!, out _);
                         }
 
                         break;
                     case "bye":
                         reconnectMs = frame.TryGetProperty("reconnect_ms", out var ms) ? ms.GetInt32() : null;
+                        Event($"bye {frame.GetProperty("code").GetString()}");
                         break;
                 }
             }
@@ -239,6 +256,23 @@ internal sealed class ResilientClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Notes answers that took seconds: a stalled grain shows here first.</summary>
+    private void Answered(string id)
+    {
+        if (_sentAt.TryRemove(id, out var sentAt) && Stopwatch.GetElapsedTime(sentAt) is { TotalSeconds: > 2 } took)
+        {
+            Event($"answer to {id} took {took.TotalMilliseconds:F0} ms");
+        }
+    }
+
+    private void Event(string what)
+    {
+        lock (_gate)
+        {
+            _events.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {what}");
+        }
+    }
+
     private void Anomaly(string what)
     {
         lock (_gate)
@@ -253,6 +287,7 @@ internal sealed class Traffic : IAsyncDisposable
 {
     private readonly List<ResilientClient> _clients;
     private readonly CancellationTokenSource _stop = new();
+    private readonly List<string> _marks = [];
     private Task? _driver;
 
     private Traffic(List<ResilientClient> clients) => _clients = clients;
@@ -303,6 +338,15 @@ internal sealed class Traffic : IAsyncDisposable
 
     public int AckedCount => _clients.Sum(c => c.Acked.Count);
 
+    /// <summary>Notes a step of the test (a silo stopping, an edge draining) for the failure explanation.</summary>
+    public void Mark(string step)
+    {
+        lock (_marks)
+        {
+            _marks.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {step}");
+        }
+    }
+
     /// <summary>Waits until every acknowledged message reached its recipient; then asserts nothing was lost or out of order.</summary>
     public async Task AssertNothingLostAsync(TimeSpan timeout)
     {
@@ -319,7 +363,7 @@ internal sealed class Traffic : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        Assert.True(missing.Count == 0, $"{missing.Count} acknowledged message(s) never arrived, e.g. {string.Join(", ", missing.Take(5))}");
+        Assert.True(missing.Count == 0, $"{missing.Count} acknowledged message(s) never arrived, e.g. {string.Join(", ", missing.Take(5))}; {Explain(missing)}");
         var anomalies = _clients.SelectMany(c => c.Anomalies.Select(a => $"{c.ClientId}: {a}")).ToList();
         Assert.True(anomalies.Count == 0, string.Join("; ", anomalies.Take(10)));
 
@@ -328,6 +372,32 @@ internal sealed class Traffic : IAsyncDisposable
         {
             var numbers = client.Received.Select(p => int.Parse(p[(p.IndexOf('#') + 1)..])).ToList();
             Assert.True(numbers.SequenceEqual(numbers.Order()), $"{client.ClientId} received out of order");
+        }
+    }
+
+    /// <summary>What the recipients of missing messages saw: enough to tell a lost push from a lost mailbox.</summary>
+    private string Explain(List<string> missing)
+    {
+        var senders = _clients.ToDictionary(c => c.ClientId);
+        var bySender = _clients.Select((c, i) => (c.ClientId, Recipient: _clients[(i + 1) % _clients.Count])).ToDictionary(p => p.ClientId, p => p.Recipient);
+        return string.Join("; ", missing
+            .GroupBy(p => p[..p.IndexOf('#')])
+            .Select(g =>
+            {
+                var recipient = bySender[g.Key];
+                var acked = senders[g.Key].AckedAt(g.First());
+                var received = recipient.Received;
+                return $"{g.Count()} from {g.Key} to {recipient.ClientId}, first acked {acked:HH:mm:ss.fff} (connections {recipient.Connections}, duplicates {recipient.Duplicates}, " +
+                    $"not recovered {recipient.NotRecovered}, last received {received.LastOrDefault()}, anomalies [{string.Join(", ", recipient.Anomalies.Take(5))}], " +
+                    $"events [{string.Join(", ", recipient.Events.TakeLast(12))}])";
+            })) + $"; steps [{string.Join(", ", Marks())}]";
+    }
+
+    private List<string> Marks()
+    {
+        lock (_marks)
+        {
+            return [.. _marks];
         }
     }
 

@@ -17,10 +17,13 @@ public sealed class RollingRestartTests(ThreeSiloRedisCluster cluster) : IClassF
         // Silos, one by one: a replacement joins, then the old one stops gracefully and its grains migrate.
         foreach (var old in cluster.Silos.ToList())
         {
+            traffic.Mark($"starting a silo to replace :{old.SiloPort}");
             var replacement = await cluster.StartSiloAsync();
             await WaitForActiveSilosAsync(cluster, 4);
+            traffic.Mark($"stopping silo :{old.SiloPort}");
             await cluster.StopSiloAsync(old);
             await WaitForActiveSilosAsync(cluster, 3);
+            traffic.Mark($"silo :{old.SiloPort} gone");
             var acked = traffic.AckedCount;
             await WaitForAckedAsync(traffic, acked + 300);
             _ = replacement;
@@ -31,6 +34,7 @@ public sealed class RollingRestartTests(ThreeSiloRedisCluster cluster) : IClassF
         {
             var replacement = await cluster.StartEdgeAsync(DrainSettings());
             live = [.. live.Where(e => e != old), replacement];
+            traffic.Mark($"draining edge :{old.Port}");
             await DrainAsync(old);
             await GatewayClusterExtensions.EventuallyAsync(
                 () => Task.FromResult(traffic.Clients.All(c => c.IsConnected && c.Edge != old)), TimeSpan.FromSeconds(30), "every client off the drained edge");

@@ -1,3 +1,4 @@
+using OrleansGateway.Grains;
 using OrleansGateway.IntegrationTests.Fixtures;
 
 namespace OrleansGateway.IntegrationTests.Resume;
@@ -117,6 +118,52 @@ public sealed class ResumeTests(GatewayCluster cluster)
         Assert.Equal(0, PushDropFilter.Remaining($"bob-{run}"));
         Assert.Equal([1L, 2L, 3L], bob.Messages.Select(m => m.Seq()));
         Assert.Equal(["1", "2", "3"], bob.Messages.Select(m => m.GetProperty("data").GetRawText()));
+    }
+
+    /// <summary>
+    /// The edge's fetch of a gap is a call the Orleans client never fails if its gateway silo stops mid-call (only its
+    /// 30 s response timeout would): the edge asks again after its call timeout instead of holding the client's messages.
+    /// </summary>
+    [Fact]
+    public async Task Push_LostAndTheGapFetchNeverAnswers_EdgeAsksAgainAndRepairsInOrder()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var bob = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"bob-{run}"));
+        await using var alice = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"alice-{run}"));
+        await bob.WaitForFrameAsync("welcome");
+
+        using var stall = CallStallFilter.Arm(nameof(IClientGrain.ReadSinceAsync), $"bob-{run}", count: 1);
+        PushDropFilter.DropNext($"bob-{run}", 2);
+        for (var i = 1; i <= 3; i++)
+        {
+            await alice.SendAsync($"bob-{run}", i.ToString());
+        }
+
+        await bob.WaitForMessagesAsync(3, GatewayCluster.EdgeCallTimeout * 3);
+        Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientGrain.ReadSinceAsync), $"bob-{run}"));
+        Assert.Equal([1L, 2L, 3L], bob.Messages.Select(m => m.Seq()));
+        Assert.False(bob.Closed);
+    }
+
+    [Fact]
+    public async Task Connect_AttachNeverAnswers_EdgeAsksAgainAndWelcomesWithTheReplay()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var alice = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"alice-{run}"));
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Equal("ok", (await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"carol-{{run}}","data":{{i}}}""")).Type());
+        }
+
+        using var stall = CallStallFilter.Arm(nameof(IClientGrain.AttachAsync), $"carol-{run}", count: 1);
+        await using var carol = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"carol-{run}"), lastSeq: 0);
+
+        var welcome = await carol.WaitForFrameAsync("welcome", GatewayCluster.EdgeCallTimeout * 3);
+        Assert.True(welcome.GetProperty("recovered").GetBoolean());
+        await carol.WaitForMessagesAsync(3);
+        Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientGrain.AttachAsync), $"carol-{run}"));
+        Assert.Equal([1L, 2L, 3L], carol.Messages.Select(m => m.Seq()));
+        Assert.Equal(1, (await cluster.Backend.GetGrain<IClientGrain>($"carol-{run}").GetPresenceAsync()).Sessions);
     }
 
     [Fact]
