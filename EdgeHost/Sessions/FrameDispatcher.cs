@@ -1,5 +1,7 @@
 using OrleansGateway.EdgeHost.Auth;
+using Microsoft.Extensions.Options;
 using OrleansGateway.EdgeHost.Cluster;
+using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains;
@@ -17,8 +19,12 @@ internal sealed partial class FrameDispatcher(
     ChannelSubscriptions channels,
     IUpstreamPublisher upstream,
     JwtAuthenticator authenticator,
+    IOptions<EdgeOptions> options,
+    TimeProvider time,
     ILogger<FrameDispatcher> logger)
 {
+    private readonly TimeSpan _callTimeout = options.Value.CallTimeout;
+
     public Task DispatchAsync(ClientSession session, ClientFrame frame) => frame.Type switch
     {
         ClientFrameType.Ping => Reply(session, JsonFrameCodec.Pong(frame.Id)),
@@ -187,12 +193,17 @@ internal sealed partial class FrameDispatcher(
         return true;
     }
 
-    /// <summary>Answers <c>ok</c> once <paramref name="call"/> succeeded, <c>err unavailable</c> when it failed.</summary>
+    /// <summary>
+    /// Answers <c>ok</c> once <paramref name="call"/> succeeded, <c>err unavailable</c> when it failed or did not answer
+    /// within <see cref="EdgeOptions.CallTimeout"/>. The Orleans client never fails a call in flight through a gateway
+    /// silo that stops, only its 30 s response timeout does; frames are handled one at a time, so without this bound
+    /// every later frame of the session would wait behind it.
+    /// </summary>
     private async Task AcknowledgeAsync(ClientSession session, ClientFrame frame, string what, Task call)
     {
         try
         {
-            await call;
+            await call.WaitAsync(_callTimeout, time);
         }
         catch (Exception ex)
         {

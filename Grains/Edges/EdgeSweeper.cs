@@ -26,6 +26,12 @@ internal sealed partial class EdgeSweeper(
     /// <summary>Pokes in flight at once, so a dead edge with 100k grains does not flood the silo.</summary>
     private const int PokeConcurrency = 64;
 
+    /// <summary>
+    /// A poke not answered by then is given up (the grain is asked again next sweep): a call lost in a silo stop is
+    /// answered only by Orleans' 30 s response timeout, and would hold the sweep, and every repair it brings, that long.
+    /// </summary>
+    private static readonly TimeSpan PokeTimeout = TimeSpan.FromSeconds(5);
+
     // grains that pushed since the last sweep (value: true for a channel grain): each pushes its newest message again.
     private readonly ConcurrentDictionary<GrainId, bool> _repush = new();
 
@@ -101,7 +107,7 @@ internal sealed partial class EdgeSweeper(
                 {
                     await (grain.Value
                         ? grains.GetGrain<IChannelGrain>(grain.Key).RepushLastAsync()
-                        : grains.GetGrain<IClientGrain>(grain.Key).RepushLastAsync());
+                        : grains.GetGrain<IClientGrain>(grain.Key).RepushLastAsync()).WaitAsync(PokeTimeout, time);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -153,11 +159,11 @@ internal sealed partial class EdgeSweeper(
         {
             if (isChannel)
             {
-                await grains.GetGrain<IChannelGrain>(grain).GetEdgeCountAsync();
+                await grains.GetGrain<IChannelGrain>(grain).GetEdgeCountAsync().WaitAsync(PokeTimeout, time);
             }
             else
             {
-                await grains.GetGrain<IClientGrain>(grain).GetPresenceAsync();
+                await grains.GetGrain<IClientGrain>(grain).GetPresenceAsync().WaitAsync(PokeTimeout, time);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -130,4 +130,30 @@ public sealed class DirectMessageTests(GatewayCluster cluster)
         await carol.WaitClosedAsync();
         Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, carol.CloseStatus);
     }
+
+    /// <summary>
+    /// A send whose grain call never answers (its gateway silo stopped mid-call: the Orleans client only times it out
+    /// after 30 s) is answered <c>err unavailable</c> after the edge's call timeout, and the session's later frames,
+    /// handled one at a time, are not held behind it.
+    /// </summary>
+    [Fact]
+    public async Task Send_GrainCallNeverAnswers_ErrUnavailableAfterCallTimeoutAndLaterSendsFlow()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var bob = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"bob-{run}"));
+        await using var alice = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"alice-{run}"));
+        await bob.WaitForFrameAsync("welcome");
+
+        using (CallStallFilter.Arm(nameof(IClientGrain.SendAsync), $"bob-{run}", count: 1))
+        {
+            var stalled = await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"bob-{{run}}","data":"stalled"}""", GatewayCluster.EdgeCallTimeout * 3);
+            Assert.Equal("err", stalled.Type());
+            Assert.Equal("unavailable", stalled.GetProperty("code").GetString());
+
+            var next = await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"bob-{{run}}","data":"next"}""");
+            Assert.Equal("ok", next.Type());
+            await bob.WaitForMessagesAsync(1);
+            Assert.Equal("\"next\"", bob.Messages[0].GetProperty("data").GetRawText());
+        }
+    }
 }
