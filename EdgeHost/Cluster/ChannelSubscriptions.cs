@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Sessions;
 using OrleansGateway.Grains;
 
@@ -8,8 +10,15 @@ namespace OrleansGateway.EdgeHost.Cluster;
 /// This edge's channel subscriptions: the edge subscribes to a channel grain on its first local subscriber
 /// and unsubscribes after its last, so a channel costs its grain one push per edge, not per socket.
 /// </summary>
-internal sealed partial class ChannelSubscriptions(GrainRefs grains, LocalEdge edge, TimeProvider time, ILogger<ChannelSubscriptions> logger)
+/// <remarks>
+/// Every grain call here is bounded by <see cref="EdgeOptions.CallTimeout"/>: it runs under the channel's lock (or in
+/// the lease loop), and a call whose gateway silo stopped mid-call is otherwise answered only after Orleans' 30 s.
+/// </remarks>
+internal sealed partial class ChannelSubscriptions(
+    GrainRefs grains, LocalEdge edge, IOptions<EdgeOptions> options, TimeProvider time, ILogger<ChannelSubscriptions> logger)
 {
+    private readonly TimeSpan _callTimeout = options.Value.CallTimeout;
+
     private readonly ConcurrentDictionary<string, LocalChannel> _channels = new(StringComparer.Ordinal);
 
     /// <summary>Local subscribers of <paramref name="channel"/> (a snapshot).</summary>
@@ -39,11 +48,12 @@ internal sealed partial class ChannelSubscriptions(GrainRefs grains, LocalEdge e
                     var grain = grains.Channel(channel);
                     if (local.EdgeSubscribed)
                     {
-                        return await grain.ReadSinceAsync(since);
+                        return await grain.ReadSinceAsync(since).WaitAsync(_callTimeout, time);
                     }
 
-                    var result = await grain.SubscribeEdgeAsync(edge.EdgeId, edge.Reference, since);
+                    // Set first: a call that timed out may still subscribe the edge, and leaving then unsubscribes it.
                     local.EdgeSubscribed = true;
+                    var result = await grain.SubscribeEdgeAsync(edge.EdgeId, edge.Reference, since).WaitAsync(_callTimeout, time);
                     local.RegisteredAt = time.GetUtcNow();
                     return result;
                 }
@@ -94,7 +104,7 @@ internal sealed partial class ChannelSubscriptions(GrainRefs grains, LocalEdge e
 
             try
             {
-                await grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, null);
+                await grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, null).WaitAsync(_callTimeout, time, cancellationToken);
                 local.RegisteredAt = time.GetUtcNow();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -179,7 +189,7 @@ internal sealed partial class ChannelSubscriptions(GrainRefs grains, LocalEdge e
             local.EdgeSubscribed = false;
             try
             {
-                await grains.Channel(channel).UnsubscribeEdgeAsync(edge.EdgeId);
+                await grains.Channel(channel).UnsubscribeEdgeAsync(edge.EdgeId).WaitAsync(_callTimeout, time);
             }
             catch (Exception ex)
             {

@@ -31,6 +31,7 @@ internal sealed partial class EdgeLeaseService(
         lease.SetReference(_reference);
         var edge = grains.GetGrain<IEdgeGrain>(lease.EdgeId);
         DateTimeOffset? lastRenewed = null;
+        var refreshing = Task.CompletedTask;
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = time.GetUtcNow();
@@ -47,8 +48,12 @@ internal sealed partial class EdgeLeaseService(
                 lastRenewed = now;
                 lease.SetHeld(true);
 
-                // A channel grain re-activated after a silo crash has forgotten its edges: re-register now and then.
-                await channels.RefreshAsync(ttl * 3, stoppingToken);
+                // A channel grain re-activated after a silo crash has forgotten its edges: re-register now and then. In
+                // the background: however slow the channels answer, renewals must go on, or the lease would lapse.
+                if (refreshing.IsCompleted)
+                {
+                    refreshing = channels.RefreshAsync(ttl * 3, stoppingToken);
+                }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

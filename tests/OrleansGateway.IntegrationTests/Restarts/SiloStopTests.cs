@@ -1,4 +1,6 @@
 using OrleansGateway.IntegrationTests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.Placement;
 using Orleans.Runtime;
 using static OrleansGateway.IntegrationTests.Restarts.RestartTestSupport;
 
@@ -41,8 +43,23 @@ public sealed class SiloStopTests(GatewayCluster cluster)
         await using var subscriberA = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"a-{run}", channels: patterns));
         await using var subscriberB = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"b-{run}", channels: patterns));
 
-        // Enough channels that some land on the silo about to stop; only those are checked.
+        // A third of the channels are activated on the silo about to stop (placement hint, so the test does not
+        // depend on where placement would put them); only those on it are checked, the rest stay as bystanders.
         var channels = Enumerable.Range(0, 24).Select(i => $"mig:{run}:{i}").ToList();
+        var thirdAddress = third.Host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        foreach (var channel in channels.Where((_, i) => i % 3 == 0))
+        {
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, thirdAddress);
+            try
+            {
+                await cluster.Backend.GetGrain<OrleansGateway.Grains.IChannelGrain>(channel).GetEdgeCountAsync();
+            }
+            finally
+            {
+                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+            }
+        }
+
         foreach (var channel in channels)
         {
             foreach (var subscriber in new[] { subscriberA, subscriberB })
