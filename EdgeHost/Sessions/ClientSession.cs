@@ -696,7 +696,14 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     {
         try
         {
-            await grain.DetachAsync(_services.Edge.EdgeId, SessionId);
+            // Asked again when lost: a session never detached stays counted against the client's session cap.
+            await CallAsync(
+                static async (session, grain) =>
+                {
+                    await grain.DetachAsync(session._services.Edge.EdgeId, session.SessionId);
+                    return true;
+                },
+                grain);
         }
         catch (Exception ex)
         {

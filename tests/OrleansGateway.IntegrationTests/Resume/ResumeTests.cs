@@ -167,6 +167,24 @@ public sealed class ResumeTests(GatewayCluster cluster)
     }
 
     [Fact]
+    public async Task Close_DetachNeverAnswers_EdgeAsksAgainAndTheSessionIsGone()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var grain = cluster.Backend.GetGrain<IClientGrain>($"dave-{run}");
+        var dave = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"dave-{run}"));
+        await dave.WaitForFrameAsync("welcome");
+        Assert.Equal(1, (await grain.GetPresenceAsync()).Sessions);
+
+        using var stall = CallStallFilter.Arm(nameof(IClientGrain.DetachAsync), $"dave-{run}", count: 1);
+        await dave.DisposeAsync();
+
+        // A session never detached would count against dave's session cap for as long as the edge lives.
+        await GatewayClusterExtensions.EventuallyAsync(
+            async () => (await grain.GetPresenceAsync()).Sessions == 0, GatewayCluster.EdgeCallTimeout * 3, "the session to be detached");
+        Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientGrain.DetachAsync), $"dave-{run}"));
+    }
+
+    [Fact]
     public async Task Push_LastBeforeQuietPeriodLost_RepairedByTheSiloSweep()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
