@@ -21,8 +21,11 @@ public class GatewayCluster : IAsyncLifetime
     /// <summary>Lease TTL used by every test cluster: short, so crash tests finish quickly.</summary>
     public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(3);
 
-    /// <summary>How long test edges wait for a repeatable grain call before asking again.</summary>
-    public static readonly TimeSpan EdgeCallTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long test edges wait for a grain call (then ask again, or answer <c>err unavailable</c>): shorter than the
+    /// 5 s default so the tests that stall a call finish sooner, long enough for a cold, busy CI machine.
+    /// </summary>
+    public static readonly TimeSpan EdgeCallTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>Mailbox retention used by test clusters (messages).</summary>
     public const int RetainedMessages = 100;
