@@ -47,9 +47,10 @@ internal sealed class EdgeOptions
     public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How long a session waits for its grain to answer a call it may repeat (attach, fetching a delivery gap) before
-    /// asking again, twice at most. The Orleans client never fails a call in flight through a gateway silo that stops:
-    /// only its 30 s response timeout does, and the session would hold the client's messages that long.
+    /// How long the edge waits for a grain to answer: the edge's Orleans response timeout (30 s by default), so a
+    /// <c>send</c>/<c>pub</c> not answered by then gets <c>err unavailable</c>; calls it may repeat (attach, fetching a
+    /// delivery gap, detach) are asked again, twice at most. The Orleans client never fails a call in flight through a
+    /// gateway silo that stops, it only times it out, and a session's frames would wait behind it all that time.
     /// </summary>
     public TimeSpan CallTimeout { get; set; } = DefaultCallTimeout;
 }

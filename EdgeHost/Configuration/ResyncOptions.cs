@@ -22,8 +22,8 @@ internal sealed class ResyncOptions
     /// <summary>Default for <see cref="MaxRetryDelay"/>: 2 seconds.</summary>
     public static readonly TimeSpan DefaultMaxRetryDelay = TimeSpan.FromSeconds(2);
 
-    /// <summary>Default for <see cref="CallTimeout"/>: 10 seconds.</summary>
-    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>Default for <see cref="CallTimeout"/>: 5 seconds, the edge's call timeout.</summary>
+    public static readonly TimeSpan DefaultCallTimeout = EdgeOptions.DefaultCallTimeout;
 
     /// <summary>Grain calls per second of a resync pass, so a full edge does not stampede the silos.</summary>
     public int CallsPerSecond { get; set; } = DefaultCallsPerSecond;
@@ -37,7 +37,10 @@ internal sealed class ResyncOptions
     /// <summary>Longest pause between two retries of the calls that failed.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = DefaultMaxRetryDelay;
 
-    /// <summary>A call that has not answered by then counts as failed (and is retried).</summary>
+    /// <summary>
+    /// A call that has not answered by then counts as failed (and is retried). At most <see cref="EdgeOptions.CallTimeout"/>
+    /// in effect: that is the edge's Orleans response timeout.
+    /// </summary>
     public TimeSpan CallTimeout { get; set; } = DefaultCallTimeout;
 
     public override string ToString() => $"CallsPerSecond={CallsPerSecond} RetryFor={RetryFor} MaxRetryDelay={MaxRetryDelay} CallTimeout={CallTimeout}";

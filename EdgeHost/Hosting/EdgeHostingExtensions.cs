@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using OrleansGateway.EdgeHost.Auth;
 using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Configuration;
@@ -34,6 +35,12 @@ internal static class EdgeHostingExtensions
         else
         {
             builder.UseOrleansClient(client => client.AddGatewayClient(configuration));
+
+            // The Orleans client never fails a call in flight through a gateway silo that stops, it only times it out
+            // (dotnet/orleans#10165): its response timeout (30 s by default) becomes the edge's call timeout. That bounds
+            // send and pub, the per-message path, without a timer of our own per message.
+            builder.Services.AddOptions<ClientMessagingOptions>()
+                .Configure<IOptions<EdgeOptions>>((messaging, edge) => messaging.ResponseTimeout = edge.Value.CallTimeout);
         }
 
         var services = builder.Services;

@@ -1,7 +1,5 @@
 using OrleansGateway.EdgeHost.Auth;
-using Microsoft.Extensions.Options;
 using OrleansGateway.EdgeHost.Cluster;
-using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains;
@@ -19,12 +17,8 @@ internal sealed partial class FrameDispatcher(
     ChannelSubscriptions channels,
     IUpstreamPublisher upstream,
     JwtAuthenticator authenticator,
-    IOptions<EdgeOptions> options,
-    TimeProvider time,
     ILogger<FrameDispatcher> logger)
 {
-    private readonly TimeSpan _callTimeout = options.Value.CallTimeout;
-
     public Task DispatchAsync(ClientSession session, ClientFrame frame) => frame.Type switch
     {
         ClientFrameType.Ping => Reply(session, JsonFrameCodec.Pong(frame.Id)),
@@ -194,16 +188,15 @@ internal sealed partial class FrameDispatcher(
     }
 
     /// <summary>
-    /// Answers <c>ok</c> once <paramref name="call"/> succeeded, <c>err unavailable</c> when it failed or did not answer
-    /// within <see cref="EdgeOptions.CallTimeout"/>. The Orleans client never fails a call in flight through a gateway
-    /// silo that stops, only its 30 s response timeout does; frames are handled one at a time, so without this bound
-    /// every later frame of the session would wait behind it.
+    /// Answers <c>ok</c> once <paramref name="call"/> succeeded, <c>err unavailable</c> when it failed, including when it
+    /// did not answer within <see cref="EdgeOptions.CallTimeout"/> (the edge's Orleans response timeout): frames are
+    /// handled one at a time, so an unanswered call must not hold the session's later frames for long.
     /// </summary>
     private async Task AcknowledgeAsync(ClientSession session, ClientFrame frame, string what, Task call)
     {
         try
         {
-            await call.WaitAsync(_callTimeout, time);
+            await call;
         }
         catch (Exception ex)
         {

@@ -7,17 +7,27 @@ namespace OrleansGateway.IntegrationTests.Fixtures;
 /// the test releases them, as a call whose message a stopping silo lost waits for Orleans' 30 s response timeout.
 /// Off unless a test arms it.
 /// </summary>
-internal sealed class CallStallFilter : IOutgoingGrainCallFilter
+internal sealed class CallStallFilter : IOutgoingGrainCallFilter, IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<(string Method, string Key), Stall> Armed = new();
 
+    /// <summary>Where an armed call waits.</summary>
+    public enum At
+    {
+        /// <summary>In the caller, before the call is sent: only the caller's own deadline ends the wait.</summary>
+        Caller,
+
+        /// <summary>In the grain (holding its turn): the request was sent, so the caller's Orleans response timeout applies.</summary>
+        Grain,
+    }
+
     /// <summary>
     /// Stalls the next <paramref name="count"/> calls of <paramref name="method"/> to the grain keyed
-    /// <paramref name="grainKey"/> until the returned handle is disposed.
+    /// <paramref name="grainKey"/>, <paramref name="at"/> the caller or the grain, until the returned handle is disposed.
     /// </summary>
-    public static IDisposable Arm(string method, string grainKey, int count = int.MaxValue)
+    public static IDisposable Arm(string method, string grainKey, int count = int.MaxValue, At at = At.Caller)
     {
-        var stall = new Stall((method, grainKey), count);
+        var stall = new Stall((method, grainKey), count, at);
         Armed[(method, grainKey)] = stall;
         return stall;
     }
@@ -25,11 +35,16 @@ internal sealed class CallStallFilter : IOutgoingGrainCallFilter
     /// <summary>Calls stalled so far.</summary>
     public static int Stalled(string method, string grainKey) => Armed.TryGetValue((method, grainKey), out var stall) ? stall.Stalled : 0;
 
-    public async Task Invoke(IOutgoingGrainCallContext context)
+    public Task Invoke(IOutgoingGrainCallContext context) => StallThenInvokeAsync(context, At.Caller);
+
+    public Task Invoke(IIncomingGrainCallContext context) => StallThenInvokeAsync(context, At.Grain);
+
+    private static async Task StallThenInvokeAsync(IGrainCallContext context, At at)
     {
         if (!Armed.IsEmpty
             && context.InterfaceMethod is { } method
             && Armed.TryGetValue((method.Name, context.TargetId.Key.ToString()!), out var stall)
+            && stall.At == at
             && stall.TryTake())
         {
             await stall.Released.Task;
@@ -38,9 +53,11 @@ internal sealed class CallStallFilter : IOutgoingGrainCallFilter
         await context.Invoke();
     }
 
-    private sealed class Stall((string, string) key, int count) : IDisposable
+    private sealed class Stall((string, string) key, int count, At at) : IDisposable
     {
         private int _stalled;
+
+        public At At => at;
 
         public int Stalled => Volatile.Read(ref _stalled);
 

@@ -106,6 +106,7 @@ public class GatewayCluster : IAsyncLifetime
             silo.AddGatewaySilo(builder.Configuration);
             silo.AddOutgoingGrainCallFilter<PushDropFilter>();
             silo.AddOutgoingGrainCallFilter<CallStallFilter>();
+            silo.AddIncomingGrainCallFilter<CallStallFilter>();
             ConfigureSilo(silo, builder.Configuration);
         });
         var host = builder.Build();
