@@ -3,6 +3,22 @@
 
 has() { [[ ",$1," == *",$2,"* ]]; }
 
+# Equal-CPU mode (PIN=1): every server process (raw Kestrel, silos, edges, redis) on core SERVER_CPUS, the load
+# generator on LOAD_CPUS, so the servers are compared on the same single core and the load generator never competes
+# with them. PIN=0 (default) leaves both cores shared by everything, as before.
+PIN=${PIN:-0}
+if [[ $PIN == 1 ]]; then
+  SERVER_CPUS=${SERVER_CPUS:-0}
+  LOAD_CPUS=${LOAD_CPUS:-1}
+  command -v taskset > /dev/null || { echo "PIN=1 needs taskset (util-linux)"; exit 1; }
+fi
+pinned() { # cpus command...: the command on those cpus, or unpinned when cpus is empty
+  local cpus=$1; shift
+  if [[ -n $cpus ]]; then taskset -c "$cpus" "$@"; else "$@"; fi
+}
+GW_SILOS=${GW_SILOS:-2}  # gateway topology: silos and edges started for the scenarios (scale and drain add edges)
+GW_EDGES=${GW_EDGES:-2}
+
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -19,6 +35,8 @@ build_all() {
   done
   BIN=bin/Release/net10.0
   LOADGEN=(dotnet "$ROOT/bench/LoadGen/$BIN/OrleansGateway.Bench.LoadGen.dll")
+  [[ -n ${LOAD_CPUS:-} ]] && LOADGEN=(taskset -c "$LOAD_CPUS" "${LOADGEN[@]}")
+  return 0
 }
 
 wait_ready() { # url name pid
@@ -32,7 +50,9 @@ wait_ready() { # url name pid
 
 start() { # name dll env...: runs in the dll's folder, so its appsettings*.json are the content root's (as deployed)
   local name=$1 dll=$2; shift 2
-  (cd "$(dirname "$dll")" && exec env "$@" dotnet "$dll") > "$LOGS/$name.log" 2>&1 &
+  local pin=()
+  [[ -n ${SERVER_CPUS:-} ]] && pin=(taskset -c "$SERVER_CPUS")
+  (cd "$(dirname "$dll")" && exec "${pin[@]}" env "$@" dotnet "$dll") > "$LOGS/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   eval "PID_${name//-/_}=$pid"
@@ -55,26 +75,28 @@ kill_now() { # name...: the measurements are over and nothing needs preserving (
   for n in "$@"; do kill -9 "$(pid_of "$n")" 2>/dev/null || true; done
 }
 
-start_cluster() { # 2 silos; then start_edge N for each edge
+start_cluster() { # GW_SILOS silos; then start_edge N for each edge
   CLUSTER=(Gateway__Cluster__ClusterId="bench-$STAMP${CLUSTER_SUFFIX:-}" Gateway__Cluster__ServiceId="bench-$STAMP${CLUSTER_SUFFIX:-}" ASPNETCORE_ENVIRONMENT=Production)
   SILO_DLL=$ROOT/Silo/$BIN/OrleansGateway.Silo.dll
   EDGE_DLL=$ROOT/EdgeHost/$BIN/OrleansGateway.EdgeHost.dll
-  echo "== starting silos"
-  start silo1 "$SILO_DLL" "${CLUSTER[@]}" "${SILO_EXTRA[@]}" ASPNETCORE_URLS="http://127.0.0.1:$SILO_HTTP_BASE" \
-    Gateway__Cluster__SiloPort=$SILO_PORT_BASE Gateway__Cluster__GatewayPort=$GATEWAY_PORT_BASE
-  wait_ready "http://127.0.0.1:$SILO_HTTP_BASE/health/ready" silo1 "$(pid_of silo1)"
-  start silo2 "$SILO_DLL" "${CLUSTER[@]}" "${SILO_EXTRA[@]}" ASPNETCORE_URLS="http://127.0.0.1:$((SILO_HTTP_BASE + 1))" \
-    Gateway__Cluster__SiloPort=$((SILO_PORT_BASE + 1)) Gateway__Cluster__GatewayPort=$((GATEWAY_PORT_BASE + 1)) \
-    Gateway__Cluster__PrimarySiloPort=$SILO_PORT_BASE
-  wait_ready "http://127.0.0.1:$((SILO_HTTP_BASE + 1))/health/ready" silo2 "$(pid_of silo2)"
+  echo "== starting $GW_SILOS silo(s)${SERVER_CPUS:+ on cpu $SERVER_CPUS}"
+  local i
+  for ((i = 1; i <= GW_SILOS; i++)); do
+    start "silo$i" "$SILO_DLL" "${CLUSTER[@]}" "${SILO_EXTRA[@]}" ASPNETCORE_URLS="http://127.0.0.1:$((SILO_HTTP_BASE + i - 1))" \
+      Gateway__Cluster__SiloPort=$((SILO_PORT_BASE + i - 1)) Gateway__Cluster__GatewayPort=$((GATEWAY_PORT_BASE + i - 1)) \
+      $( ((i > 1)) && echo "Gateway__Cluster__PrimarySiloPort=$SILO_PORT_BASE")
+    wait_ready "http://127.0.0.1:$((SILO_HTTP_BASE + i - 1))/health/ready" "silo$i" "$(pid_of "silo$i")"
+  done
   EDGES_STARTED=0
 }
+
+silos_pids() { local s=""; for ((i = 1; i <= GW_SILOS; i++)); do s+="${s:+,}$(pid_of "silo$i")"; done; echo "$s"; }
 
 start_edge() { # index (1-based)
   local i=$1 port=$((EDGE_HTTP_BASE + $1 - 1))
   EDGES_STARTED=$i
   start "edge$i" "$EDGE_DLL" "${CLUSTER[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" \
-    Gateway__Cluster__GatewayPorts__0=$GATEWAY_PORT_BASE Gateway__Cluster__GatewayPorts__1=$((GATEWAY_PORT_BASE + 1)) \
+    $(for ((g = 0; g < GW_SILOS; g++)); do echo "Gateway__Cluster__GatewayPorts__$g=$((GATEWAY_PORT_BASE + g))"; done) \
     Gateway__Auth__Issuer=bench Gateway__Auth__Audience=ogw Gateway__Auth__Keys__0__Id=bench \
     Gateway__Auth__Keys__0__Algorithm=HS256 Gateway__Auth__Keys__0__Secret="$SECRET" Gateway__Auth__DefaultChannels__0='*' \
     Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN" Gateway__Drain__BatchSize="${DRAIN_BATCH:-500}"
