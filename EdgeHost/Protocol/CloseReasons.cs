@@ -61,8 +61,6 @@ internal static class ErrorCodes
 {
     public const string BadRequest = "bad_request";
     public const string Forbidden = "forbidden";
-    public const string TooLarge = "too_large";
     public const string RateLimited = "rate_limited";
-    public const string NotFound = "not_found";
     public const string Unavailable = "unavailable";
 }

@@ -1,8 +1,9 @@
 /**
  * Error codes a request promise can be rejected with.
  *
- * Server codes (from an `err` frame, PROTOCOL.md): `bad_request`, `forbidden`, `too_large`, `rate_limited`,
- * `not_found`, `unavailable` (not taken: retry).
+ * Server codes (from an `err` frame, docs/protocol.md): `bad_request`, `forbidden`, `rate_limited`, `unavailable`
+ * (not taken: retry). The protocol reserves `too_large` and `not_found`; this gateway never sends them (a frame over
+ * the size limit closes the connection with 1009; `unsub` of a channel not followed is answered `ok`).
  *
  * Client codes:
  * - `timeout`: no `ok`/`err` within the request timeout (queued time included). Outcome unknown.
@@ -14,9 +15,7 @@
 export type GatewayErrorCode =
   | 'bad_request'
   | 'forbidden'
-  | 'too_large'
   | 'rate_limited'
-  | 'not_found'
   | 'unavailable'
   | 'timeout'
   | 'queue_full'
