@@ -96,7 +96,7 @@ internal sealed partial class EdgeLeaseService(
 
     private void CloseAllSessions()
     {
-        foreach (var session in registry.All())
+        foreach (var session in registry.Snapshot())
         {
             session.RequestClose(CloseReason.Draining, Random.Shared.Next(500, 3000));
         }

@@ -16,6 +16,9 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
 {
     private const int InitialReceiveBufferSize = 4 * 1024;
 
+    // Set once by RunAsync, read by the loops: a field here, not a parameter hoisted into each loop's state machine
+    // (memory per connection).
+    private ClientSession _session = null!;
     private bool _failedByWebSocketLayer;
 
     /// <summary>Drops the connection without a close handshake.</summary>
@@ -24,18 +27,18 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
     /// <summary>Runs <paramref name="session"/> to its end. Never throws for a client's misbehaviour or a dropped connection.</summary>
     public async Task RunAsync(ClientSession session, long? lastSeq, CancellationToken requestAborted)
     {
-        var options = services.Options;
+        _session = session;
         try
         {
             await session.AttachAsync(lastSeq);
-            var receiving = ReceiveLoopAsync(session, requestAborted);
-            var sending = SendLoopAsync(session);
+            var receiving = ReceiveLoopAsync(requestAborted);
+            var sending = SendLoopAsync();
             if (await Task.WhenAny(receiving, sending) == sending)
             {
                 // We closed: give the client a bounded time to answer the close handshake, then abort.
                 try
                 {
-                    await receiving.WaitAsync(options.CloseTimeout, services.Time);
+                    await receiving.WaitAsync(services.Options.CloseTimeout, services.Time);
                 }
                 catch (TimeoutException)
                 {
@@ -59,7 +62,7 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
             session.Unregister();
             if (_failedByWebSocketLayer && upgrade is not null)
             {
-                await upgrade.WaitForPeerCloseAsync(options.CloseTimeout, services.Time);
+                await upgrade.WaitForPeerCloseAsync(services.Options.CloseTimeout, services.Time);
             }
 
             socket.Abort();
@@ -68,12 +71,11 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
         }
     }
 
-    private async Task ReceiveLoopAsync(ClientSession session, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
-        var maxFrameBytes = services.Options.MaxFrameBytes;
         try
         {
-            while (!session.IsClosing)
+            while (!_session.IsClosing)
             {
                 // Zero-byte read: an idle session holds no receive buffer (memory per connection).
                 var peek = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
@@ -86,7 +88,7 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
                 {
                     // An empty message: not a JSON object.
                     services.Metrics.FrameIn();
-                    session.Send(JsonFrameCodec.Error(null, ErrorCodes.BadRequest, "empty frame"));
+                    _session.Send(JsonFrameCodec.Error(null, ErrorCodes.BadRequest, "empty frame"));
                     continue;
                 }
 
@@ -99,7 +101,7 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
                     {
                         if (length == buffer.Length)
                         {
-                            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxFrameBytes + 1));
+                            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, services.Options.MaxFrameBytes + 1));
                             buffer.AsSpan(0, length).CopyTo(larger);
                             ArrayPool<byte>.Shared.Return(buffer);
                             buffer = larger;
@@ -112,42 +114,42 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
                         }
 
                         length += result.Count;
-                        if (length > maxFrameBytes)
+                        if (length > services.Options.MaxFrameBytes)
                         {
-                            session.RequestClose(CloseReason.FrameTooLarge);
+                            _session.RequestClose(CloseReason.FrameTooLarge);
                             return;
                         }
                     }
                     while (!result.EndOfMessage);
 
                     services.Metrics.FrameIn();
-                    if (!session.TryTakeBudget(buffer.AsSpan(0, length)))
+                    if (!_session.TryTakeBudget(buffer.AsSpan(0, length)))
                     {
                         // Not processed (so nothing is acknowledged or lost); the session answered or closed.
                     }
                     else if (result.MessageType == WebSocketMessageType.Binary)
                     {
-                        session.Send(JsonFrameCodec.Error(null, ErrorCodes.BadRequest, "binary frames are not supported: send JSON text frames"));
+                        _session.Send(JsonFrameCodec.Error(null, ErrorCodes.BadRequest, "binary frames are not supported: send JSON text frames"));
                     }
                     else if (JsonFrameCodec.TryParse(buffer.AsSpan(0, length), out var frame, out var error))
                     {
-                        if (!session.TryBeginDispatch())
+                        if (!_session.TryBeginDispatch())
                         {
                             return; // closing: a frame not handled is never acknowledged, so nothing is lost
                         }
 
                         try
                         {
-                            await dispatcher.DispatchAsync(session, frame!);
+                            await dispatcher.DispatchAsync(_session, frame!);
                         }
                         finally
                         {
-                            session.EndDispatch();
+                            _session.EndDispatch();
                         }
                     }
                     else
                     {
-                        session.Send(JsonFrameCodec.Error(error));
+                        _session.Send(JsonFrameCodec.Error(error));
                     }
                 }
                 finally
@@ -168,23 +170,22 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
         }
     }
 
-    private async Task SendLoopAsync(ClientSession session)
+    private async Task SendLoopAsync()
     {
         // No cancellation token: completing the outbox wakes the wait, and a write that outlasts CloseTimeout after
         // closing started is ended by the session's close timer aborting the socket.
-        var outbox = session.Outbox;
         try
         {
-            while (!session.AbandonQueued && await outbox.WaitToReadAsync())
+            while (!_session.AbandonQueued && await _session.Outbox.WaitToReadAsync())
             {
-                while (!session.AbandonQueued && outbox.TryRead(out var frame))
+                while (!_session.AbandonQueued && _session.Outbox.TryRead(out var frame))
                 {
                     await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                     services.Metrics.FrameOut();
                 }
             }
 
-            if (session.FinalBye is { } bye)
+            if (_session.FinalBye is { } bye)
             {
                 await socket.SendAsync(bye, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                 services.Metrics.FrameOut();
@@ -192,7 +193,7 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
 
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                var reason = session.CurrentCloseReason ?? CloseReason.Normal;
+                var reason = _session.CurrentCloseReason ?? CloseReason.Normal;
                 await socket.CloseOutputAsync(reason.Status, reason.Description, CancellationToken.None);
             }
         }
@@ -202,7 +203,7 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
         }
         finally
         {
-            session.SendEnded();
+            _session.SendEnded();
         }
     }
 
