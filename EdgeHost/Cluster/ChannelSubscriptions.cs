@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
 using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Sessions;
 using OrleansGateway.Grains;
@@ -7,28 +6,72 @@ using OrleansGateway.Grains;
 namespace OrleansGateway.EdgeHost.Cluster;
 
 /// <summary>
-/// This edge's channel subscriptions: the edge subscribes to a channel grain on its first local subscriber
-/// and unsubscribes after its last, so a channel costs its grain one push per edge, not per socket.
+/// This edge's channel subscriptions, and their one owner: the edge subscribes to a channel grain on its first local
+/// subscriber and unsubscribes after its last, so a channel costs its grain one push per edge, not per socket. "Session
+/// S follows channel C" changes only here: the channel's subscriber list and the session's cursor (its index in
+/// <see cref="SessionStreams"/>) are added and removed together.
 /// </summary>
 /// <remarks>
-/// Every grain call here is bounded by <see cref="EdgeOptions.CallTimeout"/>: it runs under the channel's lock (or in
+/// Every grain call here is bounded once by <see cref="GrainCallPolicy"/> (<see cref="EdgeOptions.CallTimeout"/>): it runs under the channel's lock (or in
 /// the lease loop), and a call whose gateway silo stopped mid-call is otherwise answered only after Orleans' 30 s.
 /// </remarks>
 internal sealed partial class ChannelSubscriptions(
-    GrainRefs grains, LocalEdge edge, IOptions<EdgeOptions> options, TimeProvider time, ILogger<ChannelSubscriptions> logger)
+    GrainRefs grains, GrainCallPolicy calls, LocalEdge edge, TimeProvider time, ILogger<ChannelSubscriptions> logger)
 {
-    private readonly TimeSpan _callTimeout = options.Value.CallTimeout;
-
     private readonly ConcurrentDictionary<string, LocalChannel> _channels = new(StringComparer.Ordinal);
 
     /// <summary>Local subscribers of <paramref name="channel"/> (a snapshot).</summary>
-    public ClientSession[] Get(string channel) => _channels.TryGetValue(channel, out var local) ? local.Subscribers : [];
+    public SessionStreams[] Get(string channel) => _channels.TryGetValue(channel, out var local) ? local.Subscribers : [];
 
     /// <summary>
-    /// Adds <paramref name="session"/> to the channel (subscribing the edge if it is the first) and returns the
-    /// channel's offset and the replay after <paramref name="since"/>.
+    /// Makes <paramref name="session"/> follow <paramref name="channel"/>: its cursor first (publications racing the
+    /// reply are held), then the edge's subscription (subscribing the edge if it is the first), then the <c>sub</c>
+    /// reply with id <paramref name="id"/>, the replay after <paramref name="since"/>, and live publications.
     /// </summary>
-    public async Task<AttachResult> SubscribeAsync(ClientSession session, string channel, long? since)
+    /// <returns>Whether the session follows the channel now; a failed grain call is thrown, with nothing left behind.</returns>
+    public async Task<ChannelAdd> SubscribeAsync(SessionStreams session, string channel, long? since, string? id, int maxChannels)
+    {
+        var added = session.TryAddChannel(channel, maxChannels);
+        if (added != ChannelAdd.Added)
+        {
+            return added;
+        }
+
+        AttachResult result;
+        try
+        {
+            result = await JoinAsync(session, channel, since);
+        }
+        catch
+        {
+            session.RemoveChannel(channel);
+            throw;
+        }
+
+        session.StartChannel(channel, id, result);
+        return ChannelAdd.Added;
+    }
+
+    /// <summary>Stops <paramref name="session"/> following <paramref name="channel"/> (unsubscribing the edge after its last subscriber).</summary>
+    public async Task UnsubscribeAsync(SessionStreams session, string channel)
+    {
+        if (session.RemoveChannel(channel))
+        {
+            await LeaveAsync(session, channel);
+        }
+    }
+
+    /// <summary>Leaves every channel of a session that ended.</summary>
+    public async Task LeaveAllAsync(SessionStreams session)
+    {
+        foreach (var channel in session.Channels())
+        {
+            await UnsubscribeAsync(session, channel);
+        }
+    }
+
+    /// <summary>Adds <paramref name="session"/> to the channel's subscribers; returns the channel's offset and the replay after <paramref name="since"/>.</summary>
+    private async Task<AttachResult> JoinAsync(SessionStreams session, string channel, long? since)
     {
         while (true)
         {
@@ -48,12 +91,12 @@ internal sealed partial class ChannelSubscriptions(
                     var grain = grains.Channel(channel);
                     if (local.EdgeSubscribed)
                     {
-                        return await grain.ReadSinceAsync(since).WaitAsync(_callTimeout, time);
+                        return await calls.OnceAsync(grain.ReadSinceAsync(since));
                     }
 
                     // Set first: a call that timed out may still subscribe the edge, and leaving then unsubscribes it.
                     local.EdgeSubscribed = true;
-                    var result = await grain.SubscribeEdgeAsync(edge.EdgeId, edge.Reference, since).WaitAsync(_callTimeout, time);
+                    var result = await calls.OnceAsync(grain.SubscribeEdgeAsync(edge.EdgeId, edge.Reference, since));
                     local.RegisteredAt = time.GetUtcNow();
                     return result;
                 }
@@ -70,7 +113,7 @@ internal sealed partial class ChannelSubscriptions(
         }
     }
 
-    public async Task UnsubscribeAsync(ClientSession session, string channel)
+    private async Task LeaveAsync(SessionStreams session, string channel)
     {
         if (!_channels.TryGetValue(channel, out var local))
         {
@@ -104,7 +147,7 @@ internal sealed partial class ChannelSubscriptions(
 
             try
             {
-                await grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, null).WaitAsync(_callTimeout, time, cancellationToken);
+                await calls.OnceAsync(grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, null), cancellationToken);
                 local.RegisteredAt = time.GetUtcNow();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -151,7 +194,7 @@ internal sealed partial class ChannelSubscriptions(
                 }
             }
 
-            var result = await grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, lowest).WaitAsync(timeout, time);
+            var result = await calls.OnceAsync(grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, lowest), timeout);
             local.RegisteredAt = time.GetUtcNow();
             var lost = result.Seq < highest || !result.Recovered;
             foreach (var session in local.Subscribers)
@@ -174,7 +217,7 @@ internal sealed partial class ChannelSubscriptions(
     }
 
     /// <summary>Under <see cref="LocalChannel.Lock"/>.</summary>
-    private async Task LeaveAsync(LocalChannel local, string channel, ClientSession session)
+    private async Task LeaveAsync(LocalChannel local, string channel, SessionStreams session)
     {
         local.Subscribers = local.Subscribers.Where(s => s != session).ToArray();
         if (local.Subscribers.Length > 0)
@@ -189,7 +232,7 @@ internal sealed partial class ChannelSubscriptions(
             local.EdgeSubscribed = false;
             try
             {
-                await grains.Channel(channel).UnsubscribeEdgeAsync(edge.EdgeId).WaitAsync(_callTimeout, time);
+                await calls.OnceAsync(grains.Channel(channel).UnsubscribeEdgeAsync(edge.EdgeId));
             }
             catch (Exception ex)
             {
@@ -203,7 +246,7 @@ internal sealed partial class ChannelSubscriptions(
     {
         public SemaphoreSlim Lock { get; } = new(1, 1);
 
-        public volatile ClientSession[] Subscribers = [];
+        public volatile SessionStreams[] Subscribers = [];
 
         public bool EdgeSubscribed { get; set; }
 

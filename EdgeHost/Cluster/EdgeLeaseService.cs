@@ -18,6 +18,7 @@ internal sealed partial class EdgeLeaseService(
     SessionRegistry registry,
     ChannelSubscriptions channels,
     ClusterConnectivity connectivity,
+    GrainCallPolicy calls,
     IOptions<EdgeLeaseOptions> options,
     TimeProvider time,
     ILogger<EdgeLeaseService> logger) : BackgroundService
@@ -37,7 +38,7 @@ internal sealed partial class EdgeLeaseService(
             var now = time.GetUtcNow();
             try
             {
-                var continuous = await edge.RenewLeaseAsync(_reference, ttl).WaitAsync(ttl, time, stoppingToken);
+                var continuous = await calls.OnceAsync(edge.RenewLeaseAsync(_reference, ttl), ttl, stoppingToken);
                 if (!continuous && lastRenewed is not null)
                 {
                     // The lease expired in between and grains may have dropped our sessions: make them resume.
@@ -82,7 +83,7 @@ internal sealed partial class EdgeLeaseService(
 
         try
         {
-            await grains.GetGrain<IEdgeGrain>(lease.EdgeId).ReleaseLeaseAsync().WaitAsync(TimeSpan.FromSeconds(2), time, cancellationToken);
+            await calls.OnceAsync(grains.GetGrain<IEdgeGrain>(lease.EdgeId).ReleaseLeaseAsync(), TimeSpan.FromSeconds(2), cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -95,7 +96,7 @@ internal sealed partial class EdgeLeaseService(
 
     private void CloseAllSessions()
     {
-        foreach (var session in registry.All())
+        foreach (var session in registry.Snapshot())
         {
             session.RequestClose(CloseReason.Draining, Random.Shared.Next(500, 3000));
         }

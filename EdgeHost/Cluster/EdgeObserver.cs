@@ -29,7 +29,7 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
         foreach (var session in sessions)
         {
             // A failing session closes itself (slow consumer); it never stops the others.
-            session.Deliver(batch.Messages, frames);
+            session.Streams.Deliver(batch.Messages, frames);
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();

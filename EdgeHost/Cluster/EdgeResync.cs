@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using OrleansGateway.EdgeHost.Configuration;
-using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.EdgeHost.Sessions;
 
 namespace OrleansGateway.EdgeHost.Cluster;
@@ -18,6 +17,7 @@ internal sealed partial class EdgeResync(
     SessionRegistry registry,
     ChannelSubscriptions channels,
     GrainRefs grains,
+    GrainCallPolicy calls,
     LocalEdge edge,
     IOptions<ResyncOptions> options,
     IOptions<DrainOptions> drain,
@@ -101,7 +101,7 @@ internal sealed partial class EdgeResync(
         var settings = options.Value;
         var started = time.GetTimestamp();
         var subscribed = channels.Subscribed();
-        var sessions = registry.All().Where(s => !s.IsClosing).ToArray();
+        var sessions = registry.All().Where(s => !s.IsClosing).Select(s => s.Streams).ToArray();
         Log.Started(logger, sessions.Length, subscribed.Length);
         Volatile.Write(ref _told, 0);
         var targets = new List<Target>(subscribed.Length + sessions.Length);
@@ -116,7 +116,7 @@ internal sealed partial class EdgeResync(
             // away) than a session that silently receives nothing.
             foreach (var session in target.Session is { } s ? [s] : channels.Get(target.Channel!))
             {
-                session.RequestClose(CloseReason.Draining, ReconnectMs());
+                session.Reconnect(ReconnectMs());
             }
         }
 
@@ -147,7 +147,7 @@ internal sealed partial class EdgeResync(
         }
     }
 
-    private async Task<bool> ResyncSessionAsync(ClientSession session, TimeSpan timeout)
+    private async Task<bool> ResyncSessionAsync(SessionStreams session, TimeSpan timeout)
     {
         if (session.IsClosing)
         {
@@ -162,7 +162,7 @@ internal sealed partial class EdgeResync(
         var grain = grains.Client(session.ClientId);
         try
         {
-            var result = await grain.AttachAsync(edge.EdgeId, edge.Reference, session.SessionId, last, limits.Value.MaxSessionsPerClient).WaitAsync(timeout, time);
+            var result = await calls.OnceAsync(grain.AttachAsync(edge.EdgeId, edge.Reference, session.SessionId, last, limits.Value.MaxSessionsPerClient), timeout);
             if (!session.ResyncMailbox(result, ReconnectMs()))
             {
                 Log.MailboxLost(logger, session.ClientId, last, result.Seq);
@@ -171,7 +171,7 @@ internal sealed partial class EdgeResync(
             else if (session.IsClosing)
             {
                 // The session ended while we re-attached it: its own detach may have gone first.
-                await grain.DetachAsync(edge.EdgeId, session.SessionId).WaitAsync(timeout, time);
+                await calls.OnceAsync(grain.DetachAsync(edge.EdgeId, session.SessionId), timeout);
             }
 
             return true;
@@ -187,7 +187,7 @@ internal sealed partial class EdgeResync(
     private int ReconnectMs() => Random.Shared.Next(0, (int)drain.Value.MaxReconnectDelay.TotalMilliseconds + 1);
 
     /// <summary>One call of a pass: a session's mailbox or a channel.</summary>
-    private readonly record struct Target(ClientSession? Session, string? Channel);
+    private readonly record struct Target(SessionStreams? Session, string? Channel);
 
     private static partial class Log
     {

@@ -64,6 +64,8 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<JwtAuthenticator>();
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<GrainRefs>();
+        services.AddSingleton<GrainCallPolicy>();
+        services.AddSingleton<IStreamHistory, GrainStreamHistory>();
         services.AddSingleton<ClientBudgets>();
         services.AddSingleton<EdgeMetrics>();
         services.AddSingleton<LocalEdge>();
@@ -89,13 +91,16 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<EdgeDrainer>();
         services.AddSingleton(sp => new SessionServices(
             sp.GetRequiredService<GrainRefs>(),
+            sp.GetRequiredService<GrainCallPolicy>(),
+            sp.GetRequiredService<IStreamHistory>(),
+            sp.GetRequiredService<ChannelSubscriptions>(),
             sp.GetRequiredService<SessionRegistry>(),
             sp.GetRequiredService<ClientBudgets>(),
             sp.GetRequiredService<LocalEdge>(),
-            sp.GetRequiredService<FrameDispatcher>(),
             sp.GetRequiredService<EdgeMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<AuthOptions>>().Value.ClockSkew,
+            sp.GetRequiredService<IOptions<EdgeOptions>>().Value,
             sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
             sp.GetRequiredService<ILogger<ClientSession>>()));
 

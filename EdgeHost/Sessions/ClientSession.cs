@@ -1,34 +1,25 @@
-using System.Buffers;
-using System.Net.WebSockets;
 using OrleansGateway.EdgeHost.Auth;
-using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Configuration;
-using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Draining;
-using OrleansGateway.EdgeHost.Hosting;
 using OrleansGateway.EdgeHost.Protocol;
-using OrleansGateway.Grains;
 
 namespace OrleansGateway.EdgeHost.Sessions;
 
 /// <summary>
-/// One WebSocket session: a receive loop that parses and dispatches frames, a send loop that alone writes to
-/// the socket from the bounded outbox, and the per-session mailbox cursor that makes delivery gap-free
-/// across the resume seam (welcome, replay, then live, de-duplicated and in seq order).
+/// One client session (SignalR's <c>HubConnectionContext</c>, Centrifuge's <c>client.go</c>): its identity, its
+/// bounded outbox and the close state machine around it (queued frames, then <c>bye</c>, then the close frame, within
+/// <see cref="EdgeOptions.CloseTimeout"/>), its rate limits, and its attach and detach. The socket loops are the
+/// <see cref="SessionTransport"/>'s; the mailbox and channel cursors are its <see cref="Streams"/>.
 /// </summary>
-internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, IExpiringSession
+/// <remarks>
+/// The lock is this object (handed to nothing but its own <see cref="SessionOutbox"/>): close state and outbox change
+/// under it. A separate lock object would cost every connection 24 bytes. Over 300 lines with its comments: the close
+/// state machine (request, deferred bye, finish, timer, end) reads best in one place.
+/// </remarks>
+internal sealed partial class ClientSession : IDrainableSession, IExpiringSession, IStreamSink
 {
-    private const int InitialReceiveBufferSize = 4 * 1024;
-
-    private readonly WebSocket _socket;
-    private readonly SessionOutbox _outbox;
-    private readonly EdgeOptions _options;
+    private readonly ISessionTransport _transport;
     private readonly SessionServices _services;
-    private readonly object _gate = new();
-    private readonly GracefulUpgradeFeature? _upgrade;
-    private bool _failedByWebSocketLayer;
-
-    private readonly StreamCursor _mailbox;
 
     // Created on the first frame: a new bucket is full, exactly what one created at connect would be by then
     // (memory per idle connection).
@@ -36,16 +27,14 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     private TokenBucket? _byteBudget;
     private ClientBudget? _clientBudget;
     private int _rateLimitedInARow;
-
-    // Created on the first sub (memory per idle connection); guarded by _gate.
-    private Dictionary<string, StreamCursor>? _channels;
+    private bool _attached;
 
     // Aborts a send that outlasts CloseTimeout once closing started (what cancelling a WebSocket send does): created
-    // only when closing, instead of a CancellationTokenSource per session. Guarded by _gate.
+    // only when closing, instead of a CancellationTokenSource per session. Guarded by this.
     private ITimer? _closeTimer;
     private bool _sendEnded;
 
-    // Closing, guarded by _gate.
+    // Closing, guarded by this.
     private CloseReason? _close;
     private byte[]? _finalBye;
     private byte[]? _pendingBye;
@@ -53,20 +42,14 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     private bool _dispatching;
     private bool _ended;
 
-    public ClientSession(
-        long sessionId, ClientIdentity identity, WebSocket socket, EdgeOptions options, SessionServices services, GracefulUpgradeFeature? upgrade = null)
+    public ClientSession(long sessionId, ClientIdentity identity, ISessionTransport transport, SessionServices services)
     {
         SessionId = sessionId;
-        _upgrade = upgrade;
         Identity = identity;
-        _socket = socket;
-        _options = options;
+        _transport = transport;
         _services = services;
-        _outbox = new SessionOutbox(options.OutboxCapacity, _gate);
-        _mailbox = new StreamCursor(
-            this,
-            after => CallAsync(static (session, after) => session._services.Grains.Client(session.ClientId).ReadSinceAsync(after), after),
-            static m => JsonFrameCodec.Message(m.Seq, m.From, m.Data));
+        Outbox = new SessionOutbox(services.Options.OutboxCapacity, this);
+        Streams = new SessionStreams(this, services.History);
     }
 
     public long SessionId { get; }
@@ -75,102 +58,92 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
 
     public string ClientId => Identity.ClientId;
 
+    /// <summary>The session's mailbox and channel cursors.</summary>
+    public SessionStreams Streams { get; }
+
     public bool IsClosing => _close is not null;
 
-    public int OutboxCapacity => _options.OutboxCapacity;
+    public int OutboxCapacity => _services.Options.OutboxCapacity;
 
-    public int MaxSubscriptions => _services.Limits.MaxSubscriptionsPerSession;
+    /// <summary>The frames waiting for the transport's send loop (its only reader).</summary>
+    internal SessionOutbox Outbox { get; }
 
-    /// <summary>The lock under which cursors and close state change.</summary>
-    public object Gate => _gate;
+    /// <summary>Why the session closes (null while open): the status of the close frame.</summary>
+    internal CloseReason? CurrentCloseReason => _close;
 
-    /// <summary>Runs the session to its end. Never throws for a client's misbehaviour or a dropped connection.</summary>
-    public async Task RunAsync(long? lastSeq, CancellationToken requestAborted)
+    /// <summary>True when queued frames are skipped: the send loop writes only <see cref="FinalBye"/>, then closes.</summary>
+    internal bool AbandonQueued => _abandonQueued;
+
+    /// <summary>The <c>bye</c> the full outbox could not take, written by the send loop last.</summary>
+    internal byte[]? FinalBye => _finalBye;
+
+    /// <summary>
+    /// Registers the session and attaches it to its client grain, then writes <c>welcome</c> and the replay; a refused
+    /// or failed attach starts the close (1013). Registered before attaching: pushes that race the attach reply are
+    /// held by the mailbox cursor, not lost.
+    /// </summary>
+    public async Task AttachAsync(long? lastSeq)
     {
         _services.Registry.Add(this);
         _clientBudget = _services.Budgets.Acquire(ClientId);
-        var attached = false;
         try
         {
-            try
+            // No grain reference is held across the session's life (memory per connection): rebuilt for the detach.
+            // Repeatable: the grain records a session id once.
+            var result = await _services.Calls.RepeatableAsync(
+                static a => a.session._services.Grains.Client(a.session.ClientId).AttachAsync(
+                    a.session._services.Edge.EdgeId, a.session._services.Edge.Reference, a.session.SessionId, a.lastSeq, a.session._services.Limits.MaxSessionsPerClient),
+                (session: this, lastSeq),
+                ClientId);
+            if (result.SessionLimitReached)
             {
-                // Registered before attaching: pushes that race the attach reply are held in _pending, not lost.
-                // No grain reference is held across the session's life (memory per connection): rebuilt for the detach.
-                // Repeatable: the grain records a session id once.
-                var result = await CallAsync(
-                    static (session, lastSeq) => session._services.Grains.Client(session.ClientId).AttachAsync(
-                        session._services.Edge.EdgeId, session._services.Edge.Reference, session.SessionId, lastSeq, session._services.Limits.MaxSessionsPerClient),
-                    lastSeq);
-                if (result.SessionLimitReached)
-                {
-                    // Refused across the cluster (this edge's own count passed before the upgrade): nothing attached.
-                    Log.SessionLimitReached(_services.Logger, ClientId, _services.Limits.MaxSessionsPerClient);
-                    RequestClose(Protocol.CloseReason.TooManySessions);
-                }
-                else
-                {
-                    attached = true;
-                    Resume(result, lastSeq is not null);
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Log.AttachFailed(_services.Logger, ex, ClientId);
-                RequestClose(Protocol.CloseReason.TryAgainLater);
+                // Refused across the cluster (this edge's own count passed before the upgrade): nothing attached.
+                Log.SessionLimitReached(_services.Logger, ClientId, _services.Limits.MaxSessionsPerClient);
+                RequestClose(Protocol.CloseReason.TooManySessions);
+                return;
             }
 
-            var receiving = ReceiveLoopAsync(requestAborted);
-            var sending = SendLoopAsync();
-            if (await Task.WhenAny(receiving, sending) == sending)
+            _attached = true;
+            Streams.StartMailbox(JsonFrameCodec.Welcome(ClientId, result.Seq, result.Recovered, _services.Options.HeartbeatSeconds), result);
+            if (lastSeq is not null)
             {
-                // We closed: give the client a bounded time to answer the close handshake, then abort.
-                try
-                {
-                    await receiving.WaitAsync(_options.CloseTimeout, _services.Time);
-                }
-                catch (TimeoutException)
-                {
-                    // The client did not answer the close handshake: the finally block aborts the socket.
-                }
-
-                // A session closed before its receive loop ever read (refused attach) never saw the client's
-                // answer: read it now, or closing the socket with that input unread resets the connection and
-                // the client loses our close status.
-                await DrainUntilCloseAsync();
-            }
-            else
-            {
-                RequestClose(Protocol.CloseReason.Normal, abandonQueued: true);
-                await sending;
-                await DrainUntilCloseAsync();
+                _services.Metrics.Resumed(result.Replay.Count, result.Recovered);
             }
         }
-        finally
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _services.Registry.Remove(this);
-            _services.Budgets.Release(_clientBudget!);
-            if (_failedByWebSocketLayer && _upgrade is not null)
-            {
-                await _upgrade.WaitForPeerCloseAsync(_options.CloseTimeout, _services.Time);
-            }
+            Log.AttachFailed(_services.Logger, ex, ClientId);
+            RequestClose(Protocol.CloseReason.TryAgainLater);
+        }
+    }
 
-            _socket.Abort();
-            _socket.Dispose();
-            lock (_gate)
-            {
-                // From here RequestClose (a drain, a backend disconnect) is a no-op: no close timer is created.
-                _close ??= Protocol.CloseReason.Normal;
-                _ended = true;
-                _closeTimer?.Dispose();
-                _closeTimer = null;
-            }
+    /// <summary>The transport is done with the socket: no more deliveries are routed here.</summary>
+    internal void Unregister()
+    {
+        _services.Registry.Remove(this);
+        if (_clientBudget is not null)
+        {
+            _services.Budgets.Release(_clientBudget);
+        }
+    }
 
-            _services.Metrics.SessionClosed(_close ?? Protocol.CloseReason.Normal);
-            await _services.Dispatcher.LeaveAllAsync(this);
-            if (attached)
-            {
-                await DetachAsync(_services.Grains.Client(ClientId));
-            }
+    /// <summary>After the socket is gone: leaves the session's channels and detaches it from its grain.</summary>
+    internal async Task EndAsync()
+    {
+        lock (this)
+        {
+            // From here RequestClose (a drain, a backend disconnect) is a no-op: no close timer is created.
+            _close ??= Protocol.CloseReason.Normal;
+            _ended = true;
+            _closeTimer?.Dispose();
+            _closeTimer = null;
+        }
+
+        _services.Metrics.SessionClosed(_close ?? Protocol.CloseReason.Normal);
+        await _services.Channels.LeaveAllAsync(Streams);
+        if (_attached)
+        {
+            await DetachAsync();
         }
     }
 
@@ -181,7 +154,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     /// </summary>
     public void RefreshIdentity(ClientIdentity identity)
     {
-        lock (_gate)
+        lock (this)
         {
             Identity = identity;
         }
@@ -196,7 +169,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
             return false; // the common case, without the lock
         }
 
-        lock (_gate)
+        lock (this)
         {
             if (_close is not null || Identity.ExpiresAt + _services.TokenClockSkew > now)
             {
@@ -209,12 +182,12 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     }
 
     /// <summary>Drops the connection without a close handshake (drain deadline passed).</summary>
-    public void Abort() => _socket.Abort();
+    public void Abort() => _transport.Abort();
 
     /// <summary>Queues a frame for this session; on overflow the session is closed as a slow consumer.</summary>
     public bool Send(byte[] frame)
     {
-        if (_outbox.TryWrite(frame))
+        if (Outbox.TryWrite(frame))
         {
             return true;
         }
@@ -234,7 +207,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
     /// </summary>
     public void RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false)
     {
-        lock (_gate)
+        lock (this)
         {
             if (_close is not null)
             {
@@ -246,7 +219,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
             if (!abandonQueued && _dispatching)
             {
                 // A frame is being handled: its ok/err must reach the client before the bye, or a drain would leave
-                // the client unsure whether an accepted message was accepted. The receive loop finishes the close.
+                // the client unsure whether an accepted message was accepted. EndDispatch finishes the close.
                 _pendingBye = bye;
                 return;
             }
@@ -255,169 +228,76 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
         }
     }
 
-    /// <summary>Queues the bye (or skips what is queued) and lets the send loop close. Under <see cref="_gate"/>.</summary>
-    private void FinishClose(byte[]? bye, bool abandonQueued)
+    /// <summary>
+    /// A parsed frame is about to be dispatched; false when closing (the frame is not handled, so never acknowledged,
+    /// so nothing is lost). Until <see cref="EndDispatch"/>, a close waits for the frame's reply.
+    /// </summary>
+    internal bool TryBeginDispatch()
     {
-        if (abandonQueued || (bye is not null && !_outbox.TryWrite(bye)))
+        _rateLimitedInARow = 0;
+        lock (this)
         {
-            // A full outbox cannot take the bye: skip what is queued; the client resumes with last_seq.
-            _abandonQueued = true;
-            _finalBye = bye;
-        }
-
-        _outbox.Complete();
-        if (!_ended && !_sendEnded && _closeTimer is null)
-        {
-            _closeTimer = _services.Time.CreateTimer(static s => ((ClientSession)s!).CloseTimedOut(), this, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    /// <summary>The send loop did not finish within <see cref="EdgeOptions.CloseTimeout"/> of closing: abort its write.</summary>
-    private void CloseTimedOut()
-    {
-        lock (_gate)
-        {
-            if (_sendEnded || _ended)
-            {
-                return; // the send loop finished in time; the close handshake has its own bound
-            }
-        }
-
-        _socket.Abort();
-    }
-
-    /// <summary>New mailbox messages pushed to this edge; <paramref name="frames"/> holds each already encoded (once per edge).</summary>
-    public void Deliver(IReadOnlyList<MailboxMessage> messages, byte[][] frames)
-    {
-        lock (_gate)
-        {
-            _mailbox.Deliver(messages, frames);
-        }
-    }
-
-    /// <summary>New publications on a channel this session subscribed to.</summary>
-    public void DeliverPublications(string channel, IReadOnlyList<MailboxMessage> publications, byte[][] frames)
-    {
-        lock (_gate)
-        {
-            if (_channels is not null && _channels.TryGetValue(channel, out var cursor))
-            {
-                cursor.Deliver(publications, frames);
-            }
-        }
-    }
-
-    /// <summary>Registers a channel cursor before the subscription reaches the grain, so racing publications are held.</summary>
-    public bool TryAddChannel(string channel)
-    {
-        lock (_gate)
-        {
-            _channels ??= new Dictionary<string, StreamCursor>(StringComparer.Ordinal);
-            if (_channels.ContainsKey(channel))
+            if (_close is not null)
             {
                 return false;
             }
 
-            _channels[channel] = new StreamCursor(
-                this,
-                after => CallAsync(static (session, arg) => session._services.Grains.Channel(arg.channel).ReadSinceAsync(arg.after), (channel, after)),
-                m => JsonFrameCodec.Publication(channel, m.Seq, m.From, m.Data));
+            _dispatching = true;
             return true;
         }
     }
 
-    /// <summary>Answers the <c>sub</c> with the current offset, then replays and goes live on the channel.</summary>
-    public void StartChannel(string channel, string? id, AttachResult result)
+    /// <summary>The frame's reply is queued: a close requested meanwhile queues its <c>bye</c> now, after the reply.</summary>
+    internal void EndDispatch()
     {
-        lock (_gate)
+        lock (this)
         {
-            if (_channels is not null && _channels.TryGetValue(channel, out var cursor))
+            _dispatching = false;
+            if (_close is not null && !Outbox.IsCompleted)
             {
-                cursor.Start(JsonFrameCodec.SubscribeOk(id, result.Seq, result.Recovered), result);
+                FinishClose(_pendingBye, abandonQueued: false); // the reply went first
             }
         }
     }
 
-    public bool RemoveChannel(string channel)
+    /// <summary>The send loop has ended: the close timer has nothing left to abort.</summary>
+    internal void SendEnded()
     {
-        lock (_gate)
+        lock (this)
         {
-            return _channels is not null && _channels.Remove(channel);
-        }
-    }
-
-    public string[] Channels()
-    {
-        lock (_gate)
-        {
-            return _channels is null ? [] : [.. _channels.Keys];
-        }
-    }
-
-    /// <summary>The last mailbox seq written to this session; false until its <c>welcome</c> went out (still attaching).</summary>
-    public bool TryGetMailboxLast(out long last)
-    {
-        lock (_gate)
-        {
-            last = _mailbox.Last;
-            return _mailbox.IsLive;
-        }
-    }
-
-    /// <summary>The last offset of <paramref name="channel"/> written to this session; false until its <c>sub</c> was answered.</summary>
-    public bool TryGetChannelLast(string channel, out long last)
-    {
-        lock (_gate)
-        {
-            last = 0;
-            if (_channels is null || !_channels.TryGetValue(channel, out var cursor) || !cursor.IsLive)
-            {
-                return false;
-            }
-
-            last = cursor.Last;
-            return true;
+            _sendEnded = true;
+            _closeTimer?.Dispose();
+            _closeTimer = null;
         }
     }
 
     /// <summary>
-    /// The answer of a re-attach after a silo crash (<see cref="Cluster.EdgeResync"/>): newer messages follow in order;
-    /// if the mailbox lost what this session saw (or refused it), the session is told <c>bye draining</c> and closed
-    /// with 1012, so the client reconnects with <c>last_seq</c> and learns <c>recovered:false</c> from its welcome.
+    /// Takes a received frame from the session's budgets. Over its frame or byte budget the frame is not processed (so
+    /// nothing is acknowledged or lost) and the client is told <c>err rate_limited</c>; a client that keeps going is
+    /// closed with <c>bye policy</c>.
     /// </summary>
-    /// <returns>False when the session was told to reconnect.</returns>
-    public bool ResyncMailbox(AttachResult result, int reconnectMs)
+    /// <returns>False when the frame must not be processed.</returns>
+    internal bool TryTakeBudget(ReadOnlySpan<byte> frame)
     {
-        if (result.SessionLimitReached || !result.Recovered)
+        var limits = _services.Limits;
+        _frameBudget ??= new TokenBucket(limits.FramesPerSecond, limits.FrameBurst, _services.Time);
+        _byteBudget ??= new TokenBucket(limits.BytesPerSecond, limits.ByteBurst, _services.Time);
+        if (_frameBudget.TryTake() & _byteBudget.TryTake(frame.Length) && _clientBudget!.TryTake(frame.Length))
         {
-            RequestClose(Protocol.CloseReason.Draining, reconnectMs);
+            return true;
+        }
+
+        _services.Metrics.RateLimited();
+        if (++_rateLimitedInARow >= limits.RateLimitedBeforeClose)
+        {
+            _clientBudget!.CoolDown(limits.PolicyCoolDown);
+            RequestClose(Protocol.CloseReason.Policy);
             return false;
         }
 
-        lock (_gate)
-        {
-            _mailbox.CatchUp(result.Replay);
-        }
-
-        return true;
-    }
-
-    /// <summary>As <see cref="ResyncMailbox"/>, for one channel: <paramref name="lost"/> when the channel lost history this edge saw.</summary>
-    public void ResyncChannel(string channel, AttachResult result, bool lost, int reconnectMs)
-    {
-        if (lost)
-        {
-            RequestClose(Protocol.CloseReason.Draining, reconnectMs);
-            return;
-        }
-
-        lock (_gate)
-        {
-            if (_channels is not null && _channels.TryGetValue(channel, out var cursor) && cursor.IsLive)
-            {
-                cursor.CatchUp(result.Replay);
-            }
-        }
+        var id = JsonFrameCodec.TryParse(frame, out var parsed, out var error) ? parsed!.Id : error.Id;
+        Send(JsonFrameCodec.Error(id, ErrorCodes.RateLimited, "too many frames or bytes per second; slow down"));
+        return false;
     }
 
     /// <summary>Messages held while a gap is repaired outgrew the outbox: the session is a slow consumer.</summary>
@@ -438,272 +318,50 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
         RequestClose(Protocol.CloseReason.TryAgainLater);
     }
 
-    /// <summary>
-    /// A grain call that may be repeated (it changes nothing the second time), asked again when it has not answered
-    /// within <see cref="EdgeOptions.CallTimeout"/> or was rejected by a stopping silo; the third failure is thrown.
-    /// </summary>
-    private async Task<T> CallAsync<T, TArg>(Func<ClientSession, TArg, Task<T>> call, TArg arg)
+    /// <summary>Queues the bye (or skips what is queued) and lets the send loop close. Under this object's lock.</summary>
+    private void FinishClose(byte[]? bye, bool abandonQueued)
     {
-        const int attempts = 3;
-        for (var attempt = 1; ; attempt++)
+        if (abandonQueued || (bye is not null && !Outbox.TryWrite(bye)))
         {
-            try
-            {
-                return await call(this, arg).WaitAsync(_options.CallTimeout, _services.Time);
-            }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException && attempt < attempts)
-            {
-                Log.CallRetried(_services.Logger, ex, ClientId, attempt);
-            }
+            // A full outbox cannot take the bye: skip what is queued; the client resumes with last_seq.
+            _abandonQueued = true;
+            _finalBye = bye;
+        }
+
+        Outbox.Complete();
+        if (!_ended && !_sendEnded && _closeTimer is null)
+        {
+            _closeTimer = _services.Time.CreateTimer(static s => ((ClientSession)s!).CloseTimedOut(), this, _services.Options.CloseTimeout, Timeout.InfiniteTimeSpan);
         }
     }
 
-    private void Resume(AttachResult result, bool resuming)
+    /// <summary>The send loop did not finish within <see cref="EdgeOptions.CloseTimeout"/> of closing: abort its write.</summary>
+    private void CloseTimedOut()
     {
-        lock (_gate)
+        lock (this)
         {
-            _mailbox.Start(JsonFrameCodec.Welcome(ClientId, result.Seq, result.Recovered, _options.HeartbeatSeconds), result);
+            if (_sendEnded || _ended)
+            {
+                return; // the send loop finished in time; the close handshake has its own bound
+            }
         }
 
-        if (resuming)
-        {
-            _services.Metrics.Resumed(result.Replay.Count, result.Recovered);
-        }
+        _transport.Abort();
     }
 
-    private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (_close is null)
-            {
-                // Zero-byte read: an idle session holds no receive buffer (memory per connection).
-                var peek = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
-                if (peek.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-
-                if (peek.EndOfMessage)
-                {
-                    // An empty message: not a JSON object.
-                    _services.Metrics.FrameIn();
-                    Send(JsonFrameCodec.Error(null, ErrorCodes.BadRequest, "empty frame"));
-                    continue;
-                }
-
-                var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBufferSize);
-                try
-                {
-                    var length = 0;
-                    ValueWebSocketReceiveResult result;
-                    do
-                    {
-                        if (length == buffer.Length)
-                        {
-                            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxFrameBytes + 1));
-                            buffer.AsSpan(0, length).CopyTo(larger);
-                            ArrayPool<byte>.Shared.Return(buffer);
-                            buffer = larger;
-                        }
-
-                        result = await _socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                        if (result.MessageType == WebSocketMessageType.Close)
-                        {
-                            return;
-                        }
-
-                        length += result.Count;
-                        if (length > _options.MaxFrameBytes)
-                        {
-                            RequestClose(Protocol.CloseReason.FrameTooLarge);
-                            return;
-                        }
-                    }
-                    while (!result.EndOfMessage);
-
-                    _services.Metrics.FrameIn();
-                    var limits = _services.Limits;
-                    _frameBudget ??= new TokenBucket(limits.FramesPerSecond, limits.FrameBurst, _services.Time);
-                    _byteBudget ??= new TokenBucket(limits.BytesPerSecond, limits.ByteBurst, _services.Time);
-                    if (!_frameBudget.TryTake() | !_byteBudget.TryTake(length) || !_clientBudget!.TryTake(length))
-                    {
-                        RateLimited(buffer.AsSpan(0, length));
-                    }
-                    else if (result.MessageType == WebSocketMessageType.Binary)
-                    {
-                        Send(JsonFrameCodec.Error(null, ErrorCodes.BadRequest, "binary frames are not supported: send JSON text frames"));
-                    }
-                    else if (JsonFrameCodec.TryParse(buffer.AsSpan(0, length), out var frame, out var error))
-                    {
-                        _rateLimitedInARow = 0;
-                        lock (_gate)
-                        {
-                            if (_close is not null)
-                            {
-                                return; // closing: a frame not handled is never acknowledged, so nothing is lost
-                            }
-
-                            _dispatching = true;
-                        }
-
-                        try
-                        {
-                            await _services.Dispatcher.DispatchAsync(this, frame!);
-                        }
-                        finally
-                        {
-                            lock (_gate)
-                            {
-                                _dispatching = false;
-                                if (_close is not null && !_outbox.IsCompleted)
-                                {
-                                    FinishClose(_pendingBye, abandonQueued: false); // the reply went first
-                                }
-                            }
-                        }
-                    }
-                    else
-                    {
-                        Send(JsonFrameCodec.Error(error));
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }
-        }
-        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted)
-        {
-            // The WebSocket layer failed the connection itself (invalid UTF-8 → 1007, a protocol error → 1002): it
-            // sent its close frame and stopped reading. See GracefulUpgradeFeature.
-            _failedByWebSocketLayer = true;
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
-        {
-            // The peer vanished or the session is being torn down: a normal end for a socket.
-        }
-    }
-
-    /// <summary>
-    /// Over its frame or byte budget: the frame is not processed (so nothing is acknowledged or lost) and the client
-    /// is told <c>err rate_limited</c>; a client that keeps going is closed with <c>bye policy</c>.
-    /// </summary>
-    private void RateLimited(ReadOnlySpan<byte> frame)
-    {
-        _services.Metrics.RateLimited();
-        if (++_rateLimitedInARow >= _services.Limits.RateLimitedBeforeClose)
-        {
-            _clientBudget!.CoolDown(_services.Limits.PolicyCoolDown);
-            RequestClose(Protocol.CloseReason.Policy);
-            return;
-        }
-
-        var id = JsonFrameCodec.TryParse(frame, out var parsed, out var error) ? parsed!.Id : error.Id;
-        Send(JsonFrameCodec.Error(id, ErrorCodes.RateLimited, "too many frames or bytes per second; slow down"));
-    }
-
-    public int ChannelCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _channels?.Count ?? 0;
-            }
-        }
-    }
-
-    /// <summary>
-    /// After we sent a close frame ourselves (e.g. 1009), read and discard until the client's close arrives,
-    /// bounded by <see cref="EdgeOptions.CloseTimeout"/>: closing a TCP socket with unread input resets it,
-    /// and the client would never see our close status.
-    /// </summary>
-    private async Task DrainUntilCloseAsync()
-    {
-        if (_socket.State != WebSocketState.CloseSent)
-        {
-            return;
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBufferSize);
-        try
-        {
-            using var timeout = new CancellationTokenSource(_options.CloseTimeout, _services.Time);
-            while (_socket.State == WebSocketState.CloseSent)
-            {
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(), timeout.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
-        {
-            // The client did not answer in time or dropped: the caller aborts the socket.
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private async Task SendLoopAsync()
-    {
-        // No cancellation token: completing the outbox wakes the wait, and a write that outlasts CloseTimeout after
-        // closing started is ended by the close timer aborting the socket.
-        try
-        {
-            while (!_abandonQueued && await _outbox.WaitToReadAsync())
-            {
-                while (!_abandonQueued && _outbox.TryRead(out var frame))
-                {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                    _services.Metrics.FrameOut();
-                }
-            }
-
-            if (_finalBye is { } bye)
-            {
-                await _socket.SendAsync(bye, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                _services.Metrics.FrameOut();
-            }
-
-            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                var reason = _close ?? Protocol.CloseReason.Normal;
-                await _socket.CloseOutputAsync(reason.Status, reason.Description, CancellationToken.None);
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
-        {
-            // A write failed or took longer than CloseTimeout: this session ends here; nobody else waits for it.
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                _sendEnded = true;
-                _closeTimer?.Dispose();
-                _closeTimer = null;
-            }
-        }
-    }
-
-    private async Task DetachAsync(IClientGrain grain)
+    private async Task DetachAsync()
     {
         try
         {
             // Asked again when lost: a session never detached stays counted against the client's session cap.
-            await CallAsync(
-                static async (session, grain) =>
+            await _services.Calls.RepeatableAsync(
+                static async session =>
                 {
-                    await grain.DetachAsync(session._services.Edge.EdgeId, session.SessionId);
+                    await session._services.Grains.Client(session.ClientId).DetachAsync(session._services.Edge.EdgeId, session.SessionId);
                     return true;
                 },
-                grain);
+                this,
+                ClientId);
         }
         catch (Exception ex)
         {
@@ -723,23 +381,7 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
         [LoggerMessage(201, LogLevel.Debug, "Detaching client {ClientId} failed", EventName = "DetachFailed")]
         public static partial void DetachFailed(ILogger logger, Exception exception, string clientId);
 
-        [LoggerMessage(203, LogLevel.Information, "A grain call for client {ClientId} failed or did not answer in time (attempt {Attempt}); asking again", EventName = "CallRetried")]
-        public static partial void CallRetried(ILogger logger, Exception exception, string clientId, int attempt);
-
         [LoggerMessage(202, LogLevel.Warning, "A delivery gap for client {ClientId} could not be repaired; closing so it resumes", EventName = "GapUnrecoverable")]
         public static partial void GapUnrecoverable(ILogger logger, Exception? exception, string clientId);
     }
 }
-
-/// <summary>What every session shares (one instance per edge), so a session carries one reference, not seven.</summary>
-internal sealed record SessionServices(
-    GrainRefs Grains,
-    SessionRegistry Registry,
-    ClientBudgets Budgets,
-    LocalEdge Edge,
-    FrameDispatcher Dispatcher,
-    EdgeMetrics Metrics,
-    TimeProvider Time,
-    TimeSpan TokenClockSkew,
-    LimitsOptions Limits,
-    ILogger<ClientSession> Logger);

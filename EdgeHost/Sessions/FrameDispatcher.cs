@@ -1,5 +1,7 @@
 using OrleansGateway.EdgeHost.Auth;
+using Microsoft.Extensions.Options;
 using OrleansGateway.EdgeHost.Cluster;
+using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains;
@@ -10,15 +12,19 @@ namespace OrleansGateway.EdgeHost.Sessions;
 /// Acts on one parsed client frame. Frames of a session are handled one at a time, in order: that is what
 /// keeps one sender's messages to one recipient in send order (PROTOCOL.md, Guarantees §1).
 /// A frame is answered <c>ok</c> only once the mailbox, channel or broker has it; any failure is an
-/// <c>err</c>, never a silent drop.
+/// <c>err</c>, never a silent drop. Data flows one way: the transport hands it a frame, it calls the cluster
+/// (grains, <see cref="ChannelSubscriptions"/>, the upstream broker) and queues the reply; it never calls the session back.
 /// </summary>
 internal sealed partial class FrameDispatcher(
     GrainRefs grains,
     ChannelSubscriptions channels,
     IUpstreamPublisher upstream,
     JwtAuthenticator authenticator,
+    IOptions<LimitsOptions> limits,
     ILogger<FrameDispatcher> logger)
 {
+    private readonly int _maxSubscriptions = limits.Value.MaxSubscriptionsPerSession;
+
     public Task DispatchAsync(ClientSession session, ClientFrame frame) => frame.Type switch
     {
         ClientFrameType.Ping => Reply(session, JsonFrameCodec.Pong(frame.Id)),
@@ -30,16 +36,6 @@ internal sealed partial class FrameDispatcher(
         ClientFrameType.Auth => RefreshTokenAsync(session, frame),
         _ => Reply(session, JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "frame type not supported by this edge")),
     };
-
-    /// <summary>Leaves every channel of a closing session.</summary>
-    public async Task LeaveAllAsync(ClientSession session)
-    {
-        foreach (var channel in session.Channels())
-        {
-            session.RemoveChannel(channel);
-            await channels.UnsubscribeAsync(session, channel);
-        }
-    }
 
     private Task SendAsync(ClientSession session, ClientFrame frame)
     {
@@ -72,41 +68,31 @@ internal sealed partial class FrameDispatcher(
             return;
         }
 
-        if (session.ChannelCount >= session.MaxSubscriptions)
-        {
-            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.RateLimited, "subscription limit of this session reached"));
-            return;
-        }
-
-        if (!session.TryAddChannel(channel))
-        {
-            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "already subscribed to this channel"));
-            return;
-        }
-
-        AttachResult result;
+        ChannelAdd added;
         try
         {
-            result = await channels.SubscribeAsync(session, channel, frame.Since);
+            added = await channels.SubscribeAsync(session.Streams, channel, frame.Since, frame.Id, _maxSubscriptions);
         }
         catch (Exception ex)
         {
-            session.RemoveChannel(channel);
             Log.ClusterCallFailed(logger, ex, "sub", session.ClientId);
             session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the cluster could not take the subscription; retry"));
             return;
         }
 
-        session.StartChannel(channel, frame.Id, result);
+        if (added == ChannelAdd.LimitReached)
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.RateLimited, "subscription limit of this session reached"));
+        }
+        else if (added == ChannelAdd.AlreadyFollowed)
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "already subscribed to this channel"));
+        }
     }
 
     private async Task UnsubscribeAsync(ClientSession session, ClientFrame frame)
     {
-        if (session.RemoveChannel(frame.Channel!))
-        {
-            await channels.UnsubscribeAsync(session, frame.Channel!);
-        }
-
+        await channels.UnsubscribeAsync(session.Streams, frame.Channel!);
         session.Send(JsonFrameCodec.Ok(frame.Id));
     }
 

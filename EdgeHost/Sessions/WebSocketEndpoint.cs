@@ -21,6 +21,7 @@ internal static class WebSocketEndpoint
         HttpContext context,
         JwtAuthenticator authenticator,
         SessionServices services,
+        FrameDispatcher dispatcher,
         DrainState drain,
         EdgeAdmission admission,
         IOptions<EdgeOptions> edgeOptions)
@@ -104,9 +105,9 @@ internal static class WebSocketEndpoint
                 KeepAliveTimeout = heartbeat,
             });
             services.Metrics.SessionOpened();
-            var session = new ClientSession(
-                services.Registry.NextSessionId(), identity, socket, options, services, context.Features.Get<IHttpUpgradeFeature>() as GracefulUpgradeFeature);
-            await session.RunAsync(lastSeq, context.RequestAborted);
+            var transport = new SessionTransport(socket, services, dispatcher, context.Features.Get<IHttpUpgradeFeature>() as GracefulUpgradeFeature);
+            var session = new ClientSession(services.Registry.NextSessionId(), identity, transport, services);
+            await transport.RunAsync(session, lastSeq, context.RequestAborted);
         }
         finally
         {

@@ -10,15 +10,20 @@ public sealed class StreamCursorTests
     private readonly List<long> _fetches = [];
     private TaskCompletionSource<AttachResult> _fetch = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private StreamCursor Create() => new(_owner, after =>
+    public StreamCursorTests()
     {
-        lock (_fetches)
+        _owner.Fetch = after =>
         {
-            _fetches.Add(after);
-        }
+            lock (_fetches)
+            {
+                _fetches.Add(after);
+            }
 
-        return _fetch.Task;
-    }, m => Encoding.UTF8.GetBytes($"m{m.Seq}"));
+            return _fetch.Task;
+        };
+    }
+
+    private StreamCursor Create() => new(_owner, channel: null);
 
     private static MailboxMessage M(long seq) => new(seq, "a", Encoding.UTF8.GetBytes(seq.ToString()), 0);
 
@@ -104,6 +109,12 @@ public sealed class StreamCursorTests
         private readonly TaskCompletionSource _repairFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public object Gate { get; } = new();
+
+        public Func<long, Task<AttachResult>> Fetch { get; set; } = null!;
+
+        public Task<AttachResult> FetchSinceAsync(string? channel, long after) => Fetch(after);
+
+        public byte[] Encode(string? channel, MailboxMessage message) => Encoding.UTF8.GetBytes($"m{message.Seq}");
 
         public bool IsClosing => false;
 
