@@ -15,8 +15,6 @@ internal sealed class EdgeSessions(EdgeDirectory directory, ITrackedGrain grain)
 
     public int EdgeCount => _edges.Length;
 
-    public IEnumerable<string> EdgeIds => _edges.Select(edge => edge.Route.EdgeId);
-
     public int SessionCount
     {
         get

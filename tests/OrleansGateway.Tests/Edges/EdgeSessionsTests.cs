@@ -70,7 +70,7 @@ public sealed class EdgeSessionsTests
         Assert.True(set.RemoveSession("edge-1", 2));
         Assert.False(set.RemoveSession("edge-1", 2));
 
-        Assert.Equal(["edge-2"], set.EdgeIds);
+        Assert.Equal(["edge-2"], set.ToSnapshot().Select(e => e.EdgeId));
         var tracked = _directory.Routes.ToDictionary(r => r.EdgeId, r => r.TrackedCount);
         Assert.Equal(0, tracked["edge-1"]);
         Assert.Equal(1, tracked["edge-2"]);
@@ -88,7 +88,7 @@ public sealed class EdgeSessionsTests
         var copy = new EdgeSessions(Directory(), migrated);
         copy.Restore(set.ToSnapshot());
 
-        Assert.Equal(["edge-1", "edge-2"], copy.EdgeIds);
+        Assert.Equal(["edge-1", "edge-2"], copy.ToSnapshot().Select(e => e.EdgeId));
         Assert.Equal(3, copy.SessionCount);
         Assert.True(copy.Contains("edge-1", 2));
     }
