@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.Mailboxes;
@@ -10,26 +9,14 @@ namespace OrleansGateway.Grains;
 /// never interleave, which is what makes the resume seam gap-free.
 /// </summary>
 [ImplicitStreamSubscription(InboundStreams.ClientNamespace)]
-internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationParticipant
+internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MailboxStoreFactory stores)
+    : MessageLogGrain(options.Value, time, edges, metrics, stores), IClientGrain
 {
-    private const string MailboxKey = "mailbox";
-    private const string SessionsKey = "sessions";
-
-    private readonly MailboxOptions _options;
-    private readonly TimeProvider _time;
-    private readonly EdgePushBatcher _pushes;
-    private Mailbox _mailbox;
-
-    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeLeaseCache leases, GrainMetrics metrics, MailboxStoreFactory stores, EdgeSweeper sweeper, EdgePushBatcher pushes, ILogger<ClientGrain> logger)
-        : base(options.Value, leases, metrics, stores, sweeper, logger)
-    {
-        _pushes = pushes;
-        _options = options.Value;
-        _time = time;
-        _mailbox = new Mailbox(_options.MaxMessages, _options.MaxAge, time);
-    }
-
     protected override string Kind => "client";
+
+    protected override string LogMigrationKey => "mailbox";
+
+    protected override string EdgesMigrationKey => "sessions";
 
     private string ClientId => Key;
 
@@ -42,12 +29,12 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
         await PruneAsync();
         if (Edges.SessionCount >= maxSessions && !Edges.Contains(edgeId, sessionId))
         {
-            return new AttachResult(_mailbox.Seq, false, []) { SessionLimitReached = true };
+            return new AttachResult(MessageLog.Seq, false, []) { SessionLimitReached = true };
         }
 
         Edges.Add(edgeId, edge, sessionId);
         UpdateKeepAlive();
-        return lastSeq is { } after ? _mailbox.ReadSince(after) : new AttachResult(_mailbox.Seq, true, []);
+        return Read(lastSeq);
     }
 
     public Task DetachAsync(string edgeId, long sessionId)
@@ -62,43 +49,30 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
 
     public async Task<long> SendAsync(string from, byte[] data)
     {
-        var message = await AppendAsync(_mailbox, from, data);
-        await PushAsync(Deliver, (Pushes: _pushes, Batch: MailboxBatch.Of(ClientId, message)));
+        var message = await AppendAsync(MessageLog, from, data);
+        Pushed(Edges.Push(MailboxBatch.Of(ClientId, message)));
         RepushLater();
         return message.Seq;
     }
 
-    public async Task RepushLastAsync()
+    public Task RepushLastAsync()
     {
-        RepushServed();
-        var last = _mailbox.Seq > 0 && Edges.EdgeCount > 0 ? _mailbox.ReadSince(_mailbox.Seq - 1).Replay : [];
-        if (last.Count == 1)
+        if (RepushServed() is { } last)
         {
-            await PushAsync(Deliver, (Pushes: _pushes, Batch: MailboxBatch.Of(ClientId, last[0])));
+            Pushed(Edges.Push(MailboxBatch.Of(ClientId, last)));
         }
-    }
 
-    /// <summary>Pushes go through the silo's per-edge batcher: many grains' pushes to one edge become one call.</summary>
-    private static Task Deliver(string edgeId, IEdgeObserver edge, (EdgePushBatcher Pushes, MailboxBatch Batch) arg)
-    {
-        arg.Pushes.Deliver(edgeId, edge, arg.Batch);
         return Task.CompletedTask;
     }
 
-    public Task<AttachResult> ReadSinceAsync(long afterSeq) => Task.FromResult(_mailbox.ReadSince(afterSeq));
+    public Task<AttachResult> ReadSinceAsync(long afterSeq) => Task.FromResult(MessageLog.ReadSince(afterSeq));
 
     public async Task<int> DisconnectAsync(string code)
     {
         await PruneAsync();
         var sessions = Edges.SessionCount;
         // Through the same per-edge queue as messages, so the bye never overtakes a message pushed before it.
-        await PushAsync(
-            static (edgeId, edge, arg) =>
-            {
-                arg.Pushes.Disconnect(edgeId, edge, arg.ClientId, arg.code);
-                return Task.CompletedTask;
-            },
-            (Pushes: _pushes, ClientId, code));
+        Pushed(Edges.PushDisconnect(ClientId, code));
         return sessions;
     }
 
@@ -107,32 +81,8 @@ internal sealed class ClientGrain : FanoutGrain, IClientGrain, IGrainMigrationPa
         await PruneAsync();
 
         var sessions = Edges.SessionCount;
-        return new Presence(sessions > 0, sessions, _mailbox.Seq);
+        return new Presence(sessions > 0, sessions, MessageLog.Seq);
     }
 
     protected override Task AcceptInboundAsync(InboundMessage message) => SendAsync(message.From, message.Data);
-
-    protected override void Restore(MailboxSnapshot snapshot) =>
-        _mailbox = new Mailbox(_options.MaxMessages, _options.MaxAge, _time, snapshot);
-
-    public void OnDehydrate(IDehydrationContext dehydrationContext)
-    {
-        DehydrateInbound(dehydrationContext);
-        dehydrationContext.TryAddValue(MailboxKey, _mailbox.ToSnapshot());
-        dehydrationContext.TryAddValue(SessionsKey, Edges.ToSnapshot());
-    }
-
-    public void OnRehydrate(IRehydrationContext rehydrationContext)
-    {
-        RehydrateInbound(rehydrationContext);
-        if (rehydrationContext.TryGetValue(MailboxKey, out MailboxSnapshot? mailbox) && mailbox is not null)
-        {
-            _mailbox = new Mailbox(_options.MaxMessages, _options.MaxAge, _time, mailbox);
-        }
-
-        if (rehydrationContext.TryGetValue(SessionsKey, out EdgeSessionsSnapshot[]? sessions) && sessions is not null)
-        {
-            Edges.Restore(sessions);
-        }
-    }
 }

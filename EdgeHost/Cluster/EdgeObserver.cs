@@ -47,6 +47,21 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
         return Task.CompletedTask;
     }
 
+    public Task PushAsync(EdgePush push)
+    {
+        foreach (var batch in push.Mailboxes)
+        {
+            DeliverAsync(batch);
+        }
+
+        foreach (var batch in push.Channels)
+        {
+            PublishAsync(batch);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task PublishAsync(ChannelBatch batch)
     {
         var subscribers = channels.Get(batch.Channel);

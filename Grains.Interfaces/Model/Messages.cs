@@ -37,6 +37,17 @@ public sealed record ChannelBatch(
     public static ChannelBatch Of(string channel, MailboxMessage publication) => new(channel, new[] { publication });
 }
 
+/// <summary>
+/// What one silo pushes to one edge in one call: the message batches of several clients and the publication batches
+/// of several channels that its grains pushed in the same instant.
+/// </summary>
+/// <param name="Mailboxes">Clients' new messages; a client's batches in the order its grain pushed them.</param>
+/// <param name="Channels">Channels' new publications; a channel's batches in the order its grain pushed them.</param>
+[GenerateSerializer, Immutable, Alias("ogw.EdgePush")]
+public sealed record EdgePush(
+    [property: Id(0)] MailboxBatch[] Mailboxes,
+    [property: Id(1)] ChannelBatch[] Channels);
+
 /// <summary>What an edge needs to greet a session: the <c>welcome</c> frame and the replay that follows it.</summary>
 /// <param name="Seq">The last seq in the mailbox when the session attached.</param>
 /// <param name="Recovered">True when every message after the requested <c>last_seq</c> is in <paramref name="Replay"/>.</param>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,16 +7,16 @@ namespace OrleansGateway.Grains.Edges;
 
 /// <summary>
 /// Frees client and channel grains whose edges died. One sweep per silo, not a timer per grain (a grain timer cost
-/// ~1 KB per idle client grain and a tick per grain per interval): grains report which edges they push to, and every
-/// <see cref="RetentionOptions.SessionSweepInterval"/> the sweep asks the lease cache about each known edge (a
-/// handful of edges, not one question per grain) and pokes the grains of a dead one, which prune it and may then
-/// deactivate. The same sweep asks every grain that pushed since the last one to push its newest message again:
-/// one-way pushes can be lost, and a loss is otherwise only noticed when the next message shows the gap.
+/// ~1 KB per idle client grain and a tick per grain per interval): every
+/// <see cref="RetentionOptions.SessionSweepInterval"/> the sweep asks about the lease of each edge the silo's
+/// <see cref="EdgeDirectory"/> knows (a handful of edges, not one question per grain) and pokes the grains tracked on
+/// a dead one, which prune it and may then deactivate. The same sweep asks every grain that pushed since the last one
+/// to push its newest message again: one-way pushes can be lost, and a loss is otherwise only noticed when the next
+/// message shows the gap. It holds no state of its own: what it walks is the directory's.
 /// </summary>
 internal sealed partial class EdgeSweeper(
     IGrainFactory grains,
-    EdgeLeaseCache leases,
-    EdgePushBatcher pushes,
+    EdgeDirectory edges,
     IOptions<MailboxOptions> mailbox,
     IOptions<ChannelOptions> channel,
     TimeProvider time,
@@ -31,33 +30,6 @@ internal sealed partial class EdgeSweeper(
     /// answered only by Orleans' 30 s response timeout, and would hold the sweep, and every repair it brings, that long.
     /// </summary>
     private static readonly TimeSpan PokeTimeout = TimeSpan.FromSeconds(5);
-
-    // grains that pushed since the last sweep (value: true for a channel grain): each pushes its newest message again.
-    private readonly ConcurrentDictionary<GrainId, bool> _repush = new();
-
-    // edge id → grains pushing to it (value: true for a channel grain).
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<GrainId, bool>> _byEdge = new(StringComparer.Ordinal);
-
-    public void Track(string edgeId, GrainId grain, bool isChannel) =>
-        _byEdge.GetOrAdd(edgeId, static _ => new ConcurrentDictionary<GrainId, bool>())[grain] = isChannel;
-
-    public void Untrack(string edgeId, GrainId grain)
-    {
-        if (_byEdge.TryGetValue(edgeId, out var tracked))
-        {
-            tracked.TryRemove(grain, out _);
-        }
-    }
-
-    public void RepushLater(GrainId grain, bool isChannel) => _repush[grain] = isChannel;
-
-    public void CancelRepush(GrainId grain) => _repush.TryRemove(grain, out _);
-
-    /// <summary>True when <paramref name="grain"/> is known here to push to some edge.</summary>
-    public bool Tracks(GrainId grain) => _byEdge.Values.Any(tracked => tracked.ContainsKey(grain));
-
-    /// <summary>Grains known to push to <paramref name="edgeId"/> on this silo.</summary>
-    public int TrackedCount(string edgeId) => _byEdge.TryGetValue(edgeId, out var tracked) ? tracked.Count : 0;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -92,14 +64,8 @@ internal sealed partial class EdgeSweeper(
 
     private async Task RepushAsync(CancellationToken cancellationToken)
     {
-        var due = _repush.ToArray();
-        foreach (var entry in due)
-        {
-            _repush.TryRemove(entry);
-        }
-
         await Parallel.ForEachAsync(
-            due,
+            edges.TakeRepushes(),
             new ParallelOptions { MaxDegreeOfParallelism = PokeConcurrency, CancellationToken = cancellationToken },
             async (grain, _) =>
             {
@@ -118,35 +84,29 @@ internal sealed partial class EdgeSweeper(
 
     private async Task DropDeadEdgesAsync(CancellationToken cancellationToken)
     {
-        foreach (var (edgeId, tracked) in _byEdge)
+        foreach (var route in edges.Routes)
         {
             bool alive;
             try
             {
-                alive = await leases.IsAliveAsync(edgeId);
+                alive = await route.IsAliveAsync();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                Log.SweepFailed(logger, ex, edgeId);
+                Log.SweepFailed(logger, ex, route.EdgeId);
                 continue;
             }
 
-            if (alive)
+            // A dead edge nobody pushes to any more is forgotten (a grain restoring it would add it again).
+            if (alive || edges.TryForget(route))
             {
                 continue;
             }
 
-            if (tracked.IsEmpty)
-            {
-                // A dead edge nobody pushes to any more: forget it (a grain restoring it would add it again).
-                _byEdge.TryRemove(new KeyValuePair<string, ConcurrentDictionary<GrainId, bool>>(edgeId, tracked));
-                pushes.Forget(edgeId);
-                continue;
-            }
-
-            Log.DeadEdgeSwept(logger, edgeId, tracked.Count);
+            var tracked = route.TrackedGrains();
+            Log.DeadEdgeSwept(logger, route.EdgeId, tracked.Length);
             await Parallel.ForEachAsync(
-                tracked.ToArray(),
+                tracked,
                 new ParallelOptions { MaxDegreeOfParallelism = PokeConcurrency, CancellationToken = cancellationToken },
                 async (grain, _) => await PokeAsync(grain.Key, grain.Value));
         }

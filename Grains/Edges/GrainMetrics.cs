@@ -19,7 +19,7 @@ internal sealed class GrainMetrics
         _accepted = meter.CreateCounter<long>("ogw.silo.messages.accepted", "{message}", "Messages appended to mailboxes and channels, by kind");
         _migrations = meter.CreateCounter<long>("ogw.silo.grain.migrations", "{grain}", "Grains rehydrated on this silo after migrating with their state, by kind");
         _inboundDuplicates = meter.CreateCounter<long>("ogw.silo.inbound.duplicates", "{message}", "Redelivered backend messages dropped by position");
-        _edgePushes = meter.CreateCounter<long>("ogw.silo.edge.pushes", "{push}", "Client pushes (message batches, disconnects) handed to edges");
+        _edgePushes = meter.CreateCounter<long>("ogw.silo.edge.pushes", "{push}", "Pushes (client message batches, channel publication batches, disconnects) handed to edges");
         _edgePushCalls = meter.CreateCounter<long>("ogw.silo.edge.push_calls", "{call}", "One-way observer calls that carried them (pushes / calls = coalescing)");
     }
 

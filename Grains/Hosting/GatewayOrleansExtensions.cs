@@ -88,7 +88,7 @@ public static class GatewayOrleansExtensions
     }
 
     /// <summary>
-    /// The services client and channel grains need (options, the per-silo edge lease cache, metrics), without
+    /// The services client and channel grains need (options, the per-silo edge directory and its sweep, metrics), without
     /// clustering: for silos configured elsewhere, e.g. test clusters.
     /// </summary>
     public static IServiceCollection AddGatewayGrainServices(this IServiceCollection services)
@@ -98,11 +98,9 @@ public static class GatewayOrleansExtensions
         services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ChannelOptions>>(new RetentionOptionsValidator<ChannelOptions>(ChannelOptions.SectionName));
         services.AddGatewayLeaseOptions();
-        services.AddSingleton<EdgeLeaseCache>();
-        services.AddSingleton<EdgeSweeper>();
-        services.AddHostedService(sp => sp.GetRequiredService<EdgeSweeper>());
+        services.AddSingleton<EdgeDirectory>();
+        services.AddHostedService<EdgeSweeper>();
         services.AddSingleton<GrainMetrics>();
-        services.AddSingleton<EdgePushBatcher>();
         services.AddSingleton<MailboxStoreFactory>();
         services.AddSingleton(TimeProvider.System);
         return services;

@@ -94,8 +94,8 @@ public sealed class EdgeCrashTests(GatewayCluster cluster)
             grains.Add(cluster.Backend.GetGrain<IClientGrain>($"idle{i}-{run}").GetGrainId());
         }
 
-        bool Tracked(GrainId grain) => cluster.Silos.Any(s => s.Host.Services.GetRequiredService<EdgeSweeper>().Tracks(grain));
-        Assert.All(grains, g => Assert.True(Tracked(g), $"{g} not tracked by any silo's sweeper"));
+        bool Tracked(GrainId grain) => cluster.Silos.Any(s => s.Host.Services.GetRequiredService<EdgeDirectory>().Tracks(grain));
+        Assert.All(grains, g => Assert.True(Tracked(g), $"{g} not tracked by any silo's edge directory"));
 
         doomed.Kill();
 

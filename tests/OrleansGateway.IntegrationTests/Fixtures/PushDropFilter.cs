@@ -25,23 +25,25 @@ internal sealed class PushDropFilter : IOutgoingGrainCallFilter
             return context.Invoke();
         }
 
-        switch (context.Request.GetArgument(0))
+        if (context.Request.GetArgument(0) is not EdgePush push || context.InterfaceMethod?.Name != nameof(IEdgeObserver.PushAsync))
         {
-            case MailboxBatch batch when context.InterfaceMethod?.Name == nameof(IEdgeObserver.DeliverAsync) && TryConsume(batch.ClientId):
-                return Task.CompletedTask; // lost on the way: the edge never sees it
-            case MailboxBatch[] batches when context.InterfaceMethod?.Name == nameof(IEdgeObserver.DeliverManyAsync):
-                // The silo coalesced several clients' pushes into one call: lose only the armed clients' parts.
-                var kept = batches.Where(b => !TryConsume(b.ClientId)).ToArray();
-                if (kept.Length == 0)
-                {
-                    return Task.CompletedTask;
-                }
-
-                context.Request.SetArgument(0, kept);
-                return context.Invoke();
-            default:
-                return context.Invoke();
+            return context.Invoke();
         }
+
+        // The silo coalesces several clients' pushes into one call: lose only the armed clients' parts.
+        var kept = push.Mailboxes.Where(b => !TryConsume(b.ClientId)).ToArray();
+        if (kept.Length == push.Mailboxes.Length)
+        {
+            return context.Invoke();
+        }
+
+        if (kept.Length == 0 && push.Channels.Length == 0)
+        {
+            return Task.CompletedTask; // lost on the way: the edge never sees it
+        }
+
+        context.Request.SetArgument(0, push with { Mailboxes = kept });
+        return context.Invoke();
     }
 
     private static bool TryConsume(string clientId)

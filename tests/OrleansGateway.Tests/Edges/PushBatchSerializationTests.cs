@@ -36,4 +36,35 @@ public sealed class PushBatchSerializationTests
         Assert.Equal((7L, "a", 42L), (message.Seq, message.From, message.AcceptedAtUnixMs));
         Assert.Equal(new byte[] { 1, 2, 3 }, message.Data);
     }
+
+    [Fact]
+    public void EdgePush_MessagesAndPublications_RoundTripThroughTheOrleansSerializer()
+    {
+        var serializer = Services.GetRequiredService<Serializer>();
+        var push = new EdgePush(
+            [MailboxBatch.Of("c1", new MailboxMessage(7, "a", [1, 2, 3], 42)), MailboxBatch.Of("c2", new MailboxMessage(1, "b", [4], 43))],
+            [ChannelBatch.Of("news", new MailboxMessage(9, "s", [5], 44))]);
+
+        var copy = serializer.Deserialize<EdgePush>(serializer.SerializeToArray(push));
+
+        Assert.NotNull(copy);
+        Assert.Equal(["c1", "c2"], copy.Mailboxes.Select(b => b.ClientId));
+        Assert.Equal([7L, 1L], copy.Mailboxes.Select(b => Assert.Single(b.Messages).Seq));
+        Assert.Equal(new byte[] { 1, 2, 3 }, copy.Mailboxes[0].Messages[0].Data);
+        var publication = Assert.Single(Assert.Single(copy.Channels).Messages);
+        Assert.Equal(("news", 9L, "s", 44L), (copy.Channels[0].Channel, publication.Seq, publication.From, publication.AcceptedAtUnixMs));
+    }
+
+    [Fact]
+    public void EdgePush_OneKindOnly_OtherKindArrivesEmptyNotNull()
+    {
+        var serializer = Services.GetRequiredService<Serializer>();
+        var push = new EdgePush([], [ChannelBatch.Of("news", new MailboxMessage(1, "s", [], 0))]);
+
+        var copy = serializer.Deserialize<EdgePush>(serializer.SerializeToArray(push));
+
+        Assert.NotNull(copy);
+        Assert.Empty(copy.Mailboxes);
+        Assert.Single(copy.Channels);
+    }
 }

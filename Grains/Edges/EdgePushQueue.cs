@@ -1,0 +1,170 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansGateway.Grains.Edges;
+
+/// <summary>
+/// Coalesces what this silo's grains push to one edge, direct messages and channel publications alike, into one
+/// one-way <see cref="IEdgeObserver.PushAsync"/>. Every push is an Orleans message (headers, serialization, a write,
+/// and on the edge a dispatch through its observer's single-threaded queue); under load many grains on a silo push to
+/// the same few edges in the same instant, so the queue is flushed by one thread-pool work item. With no load the
+/// flush runs at once (one thread-pool hop, no timer): the window is "whatever arrived while the flush was queued",
+/// so batches grow with load and latency does not.
+/// </summary>
+/// <remarks>
+/// Order per client and per channel is kept: a grain enqueues in its turn order, one flush at a time drains the queue
+/// FIFO, and disconnects travel through the same queue so they never overtake a message pushed before them.
+/// </remarks>
+internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metrics, ILogger logger) : IThreadPoolWorkItem
+{
+    private readonly Lock _gate = new();
+    private List<Pending> _pending = [];
+    private List<Pending>? _spare;
+    private bool _scheduled;
+
+    public void Enqueue(MailboxBatch batch) => Enqueue(new Pending(batch, null));
+
+    public void Enqueue(ChannelBatch batch) => Enqueue(new Pending(batch, null));
+
+    /// <summary>Queues a disconnect of <paramref name="clientId"/> behind the messages already queued for the edge.</summary>
+    public void EnqueueDisconnect(string clientId, string code) => Enqueue(new Pending(clientId, code));
+
+    private void Enqueue(Pending push)
+    {
+        lock (_gate)
+        {
+            _pending.Add(push);
+            if (_scheduled)
+            {
+                return;
+            }
+
+            _scheduled = true;
+        }
+
+        // Not preferLocal: behind the grain turns already queued, so what they push joins this flush.
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        List<Pending> pushes;
+        lock (_gate)
+        {
+            pushes = _pending;
+            _pending = _spare ?? [];
+            _spare = null;
+        }
+
+        Send(pushes);
+        pushes.Clear();
+        lock (_gate)
+        {
+            _spare = pushes;
+            if (_pending.Count == 0)
+            {
+                _scheduled = false;
+                return;
+            }
+        }
+
+        // More arrived while sending: queue again rather than loop, so they can keep gathering meanwhile.
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    private void Send(List<Pending> pushes)
+    {
+        // Read once: the whole flush goes to the observer the edge serves now.
+        var edge = route.Observer;
+        var calls = 0;
+        var start = 0;
+        for (var i = 0; i <= pushes.Count; i++)
+        {
+            // A run of batches ends at a disconnect or at the end; it goes out as one call.
+            if (i < pushes.Count && pushes[i].DisconnectCode is null)
+            {
+                continue;
+            }
+
+            if (i > start)
+            {
+                Invoke(edge, static (edge, push) => edge.PushAsync(push), ToPush(pushes, start, i));
+                calls++;
+            }
+
+            if (i < pushes.Count)
+            {
+                Invoke(edge, static (edge, p) => edge.DisconnectAsync((string)p.Payload, p.DisconnectCode!), pushes[i]);
+                calls++;
+            }
+
+            start = i + 1;
+        }
+
+        metrics.EdgePushesSent(pushes.Count, calls);
+    }
+
+    private static EdgePush ToPush(List<Pending> pushes, int start, int end)
+    {
+        var mailboxCount = 0;
+        for (var i = start; i < end; i++)
+        {
+            mailboxCount += pushes[i].Payload is MailboxBatch ? 1 : 0;
+        }
+
+        var mailboxes = mailboxCount == 0 ? [] : new MailboxBatch[mailboxCount];
+        var channels = mailboxCount == end - start ? [] : new ChannelBatch[end - start - mailboxCount];
+        int m = 0, c = 0;
+        for (var i = start; i < end; i++)
+        {
+            if (pushes[i].Payload is MailboxBatch mailbox)
+            {
+                mailboxes[m++] = mailbox;
+            }
+            else
+            {
+                channels[c++] = (ChannelBatch)pushes[i].Payload;
+            }
+        }
+
+        return new EdgePush(mailboxes, channels);
+    }
+
+    private void Invoke<TArg>(IEdgeObserver edge, Func<IEdgeObserver, TArg, Task> push, TArg arg)
+    {
+        try
+        {
+            // [OneWay]: completes once queued; a dead edge costs a dropped message, repaired by the mailbox and resume.
+            var task = push(edge, arg);
+            if (!task.IsCompletedSuccessfully)
+            {
+                _ = ObserveAsync(task);
+            }
+        }
+        catch (Exception ex)
+        {
+            // One failing edge or message never stops the others.
+            Log.PushFailed(logger, ex, route.EdgeId);
+        }
+    }
+
+    private async Task ObserveAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex)
+        {
+            Log.PushFailed(logger, ex, route.EdgeId);
+        }
+    }
+
+    /// <summary>A <see cref="MailboxBatch"/>, a <see cref="ChannelBatch"/>, or a client id with its disconnect code.</summary>
+    private readonly record struct Pending(object Payload, string? DisconnectCode);
+
+    private static partial class Log
+    {
+        [LoggerMessage(23, LogLevel.Warning, "Push to edge {EdgeId} failed", EventName = "BatchedPushFailed")]
+        public static partial void PushFailed(ILogger logger, Exception exception, string edgeId);
+    }
+}

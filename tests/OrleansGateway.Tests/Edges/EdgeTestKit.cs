@@ -1,0 +1,44 @@
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansGateway.Grains;
+using OrleansGateway.Grains.Edges;
+
+namespace OrleansGateway.Tests.Edges;
+
+/// <summary>What the tests of the silo's edge bookkeeping share: a directory over a scripted lease lookup, stand-in grains and observers.</summary>
+internal static class EdgeTestKit
+{
+    public static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
+
+    public static EdgeDirectory Directory(Func<string, Task<EdgeLease>> lookup, TimeProvider time, TimeSpan? lookupTimeout = null) =>
+        new(lookup, Metrics(), time, NullLogger.Instance, lookupTimeout ?? EdgeDirectory.DefaultLookupTimeout);
+
+    /// <summary>A directory whose lease lookups never answer (routes stay alive, never looked up again before the timeout).</summary>
+    public static EdgeDirectory Directory() => Directory(_ => new TaskCompletionSource<EdgeLease>().Task, TimeProvider.System);
+
+    public static GrainMetrics Metrics() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+
+    public static MailboxBatch Batch(string clientId, long seq) => new(clientId, [new MailboxMessage(seq, "s", [], 0)]);
+
+    public static ChannelBatch Publication(string channel, long off) => new(channel, [new MailboxMessage(off, "s", [], 0)]);
+
+    /// <summary>A grain as the sweep tracks it.</summary>
+    public sealed class TestGrain(string key, bool isChannel = false) : ITrackedGrain
+    {
+        public GrainId GrainId { get; } = GrainId.Create(isChannel ? "channel" : "client", key);
+
+        public bool IsChannel { get; } = isChannel;
+    }
+
+    /// <summary>A stand-in observer: equal only to itself, like two references to different observers.</summary>
+    public class Observer : DispatchProxy
+    {
+        public static IEdgeObserver Create() => DispatchProxy.Create<IEdgeObserver, Observer>();
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+            targetMethod?.Name == nameof(Equals) ? ReferenceEquals(this, args![0]) : Task.CompletedTask;
+    }
+}
