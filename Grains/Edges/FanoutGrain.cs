@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using OrleansGateway.Grains.Mailboxes;
-using StackExchange.Redis;
 
 namespace OrleansGateway.Grains.Edges;
 
@@ -19,7 +18,7 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver, IEdgeS
     private readonly RetentionOptions _retention;
     private readonly MailboxStoreFactory _stores;
     private readonly EdgeSweeper _sweeper;
-    private IMailboxStore? _store;
+    private DurableAppender? _durable;
     private bool _rehydrated;
     private InboundPosition? _accepting;
     private bool _echoPending;
@@ -49,20 +48,11 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver, IEdgeS
     {
         if (_stores.Durability != MailboxDurability.Memory)
         {
-            _store = await _stores.GetAsync();
+            _durable = new DurableAppender((await _stores.GetAsync())!, Kind, Key, _retention);
             if (!_rehydrated)
             {
                 // A crash (or an idle deactivation) lost the memory copy: the durable one is the truth.
-                StoredLog stored;
-                try
-                {
-                    stored = await _store!.LoadAsync(Kind, Key);
-                }
-                catch (RedisException ex)
-                {
-                    throw new MailboxStoreException($"loading {Kind} {Key} failed", ex);
-                }
-
+                var stored = await _durable.LoadAsync();
                 if (stored.Log is not null)
                 {
                     Restore(stored.Log);
@@ -80,24 +70,11 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver, IEdgeS
 
     /// <summary>
     /// Appends to <paramref name="log"/> and, with durability, persists before returning; if persisting fails the
-    /// append is undone and the caller's send fails (never acknowledged, so nothing is lost).
+    /// caller's send fails with <see cref="MailboxStoreException"/> (never acknowledged, and its seq never given twice).
     /// </summary>
     protected async Task<MailboxMessage> AppendAsync(Mailbox log, string from, byte[] data)
     {
-        var message = log.Append(from, data);
-        if (_store is not null)
-        {
-            try
-            {
-                await _store.AppendAsync(Kind, Key, message, _retention.MaxMessages, _retention.MaxAge, _accepting);
-            }
-            catch (RedisException ex)
-            {
-                log.RemoveLast(message);
-                throw new MailboxStoreException($"persisting to {Kind} {Key} failed", ex);
-            }
-        }
-
+        var message = _durable is null ? log.Append(from, data) : await _durable.AppendAsync(log, from, data, _accepting, Inbound);
         Metrics.Accepted(Kind);
         return message;
     }
@@ -134,6 +111,11 @@ internal abstract class FanoutGrain : Grain, IStreamSubscriptionObserver, IEdgeS
 
     private async Task OnInboundAsync(InboundMessage message)
     {
+        if (_durable is not null)
+        {
+            await _durable.SettleAsync(Inbound); // a write with no known outcome may hold this record's position
+        }
+
         if (Inbound.IsDuplicate(message))
         {
             Metrics.InboundDuplicate();
