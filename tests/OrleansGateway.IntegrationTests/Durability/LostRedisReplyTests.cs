@@ -83,6 +83,7 @@ public sealed class UnreachableMailboxRedisTests(ProxiedDurableRedisCluster clus
         var grain = cluster.Backend.GetGrain<IClientGrain>(clientId);
         Assert.Equal(1, await grain.SendAsync("backend", "\"before\""u8.ToArray())); // active, its Redis reachable
         await using var sender = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"sender-{clientId}"));
+        await sender.WaitForFrameAsync("welcome"); // the sender's own mailbox is loaded before Redis goes away
 
         cluster.MailboxProxy.Pause();
         try
