@@ -24,7 +24,12 @@ internal sealed class MailboxStoreFactory
 
             var connection = RedisConnection(options.Value, configuration)
                 ?? throw new InvalidOperationException($"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {GatewayClusterOptions.SectionName}:Redis.");
-            var redis = await ConnectionMultiplexer.ConnectAsync(connection);
+            // Not aborting when Redis is away at first use: a failed connect would stay cached for the silo's life and
+            // its RedisConnectionException (no Orleans codec) would cross grain boundaries; the store's calls fail
+            // instead, as MailboxStoreException, until the multiplexer connects.
+            var redisOptions = ConfigurationOptions.Parse(connection);
+            redisOptions.AbortOnConnectFail = false;
+            var redis = await ConnectionMultiplexer.ConnectAsync(redisOptions);
             return new RedisMailboxStore(redis, $"ogw:{cluster.Value.ServiceId}", logger);
         });
     }
