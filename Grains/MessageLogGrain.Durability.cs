@@ -1,5 +1,4 @@
 using OrleansGateway.Grains.Mailboxes;
-using StackExchange.Redis;
 
 namespace OrleansGateway.Grains;
 
@@ -7,25 +6,17 @@ namespace OrleansGateway.Grains;
 internal abstract partial class MessageLogGrain
 {
     private readonly MailboxStoreFactory _stores;
-    private IMailboxStore? _store;
+    private DurableAppender? _durable;
 
     private async Task LoadDurableAsync()
     {
         if (_stores.Durability != MailboxDurability.Memory)
         {
-            _store = await _stores.GetAsync();
+            _durable = new DurableAppender((await _stores.GetAsync())!, Kind, Key, _retention);
             if (!_rehydrated)
             {
                 // A crash (or an idle deactivation) lost the memory copy: the durable one is the truth.
-                StoredLog stored;
-                try
-                {
-                    stored = await _store!.LoadAsync(Kind, Key);
-                }
-                catch (RedisException ex)
-                {
-                    throw new MailboxStoreException($"loading {Kind} {Key} failed", ex);
-                }
+                var stored = await _durable.LoadAsync();
 
                 if (stored.Log is not null)
                 {
@@ -39,25 +30,15 @@ internal abstract partial class MessageLogGrain
 
     /// <summary>
     /// Appends to <paramref name="log"/> and, with durability, persists before returning; if persisting fails the
-    /// append is undone and the caller's send fails (never acknowledged, so nothing is lost).
+    /// caller's send fails with <see cref="MailboxStoreException"/> (never acknowledged, and its seq never given twice).
     /// </summary>
     protected async Task<MailboxMessage> AppendAsync(Mailbox log, string from, byte[] data)
     {
-        var message = log.Append(from, data);
-        if (_store is not null)
-        {
-            try
-            {
-                await _store.AppendAsync(Kind, Key, message, _retention.MaxMessages, _retention.MaxAge, _accepting);
-            }
-            catch (RedisException ex)
-            {
-                log.RemoveLast(message);
-                throw new MailboxStoreException($"persisting to {Kind} {Key} failed", ex);
-            }
-        }
-
+        var message = _durable is null ? log.Append(from, data) : await _durable.AppendAsync(log, from, data, _accepting, Inbound);
         Metrics.Accepted(Kind);
         return message;
     }
+
+    /// <summary>Before an inbound record's duplicate check: a write with no known outcome may hold this record's position.</summary>
+    private Task SettleDurableAsync() => _durable is null ? Task.CompletedTask : _durable.SettleAsync(Inbound);
 }

@@ -23,6 +23,7 @@ internal abstract partial class MessageLogGrain : IStreamSubscriptionObserver
 
     private async Task OnInboundAsync(InboundMessage message)
     {
+        await SettleDurableAsync();
         if (Inbound.IsDuplicate(message))
         {
             Metrics.InboundDuplicate();

@@ -9,8 +9,13 @@ internal interface IMailboxStore
     /// <summary>
     /// Persists one accepted message, keeping the newest <paramref name="maxMessages"/>, together with the Kafka
     /// position it came from (if any) so a redelivery after a crash is still recognised; completes when durable.
+    /// Conditional: a seq the log already holds is refused, never stored twice.
     /// </summary>
-    Task AppendAsync(string kind, string key, MailboxMessage message, int maxMessages, TimeSpan maxAge, InboundPosition? inbound = null);
+    /// <returns>
+    /// Null when appended; when refused, the message the log holds under that seq (the same one when an earlier
+    /// attempt whose reply was lost had stored it), or its newest message if that seq left retention.
+    /// </returns>
+    Task<MailboxMessage?> AppendAsync(string kind, string key, MailboxMessage message, int maxMessages, TimeSpan maxAge, InboundPosition? inbound = null);
 }
 
 /// <summary>Where a backend message came from: Kafka topic/partition and offset.</summary>

@@ -38,13 +38,31 @@ internal sealed class Mailbox
 
     public MailboxMessage Append(string from, byte[] data)
     {
-        var message = new MailboxMessage(++_seq, from, data, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        (_retained ??= new Queue<MailboxMessage>()).Enqueue(message);
-        Trim();
+        var message = new MailboxMessage(_seq + 1, from, data, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        Adopt(message);
         return message;
     }
 
-    /// <summary>Undoes the last <see cref="Append"/> (its persistence failed, so it was never acknowledged).</summary>
+    /// <summary>
+    /// Takes a message whose seq was assigned before: one the durable store holds beyond this log (a write whose reply
+    /// was lost had reached it). Its seq is never given to another message.
+    /// </summary>
+    public void Adopt(MailboxMessage message)
+    {
+        if (message.Seq <= _seq)
+        {
+            throw new InvalidOperationException($"Seq {message.Seq} is not after the last seq {_seq}.");
+        }
+
+        _seq = message.Seq;
+        (_retained ??= new Queue<MailboxMessage>()).Enqueue(message);
+        Trim();
+    }
+
+    /// <summary>
+    /// Undoes the last <see cref="Append"/>: its persistence failed, so it was never acknowledged. The store may still
+    /// hold it (a lost reply): it is read back before the seq is given again (<see cref="DurableAppender"/>).
+    /// </summary>
     public void RemoveLast(MailboxMessage message)
     {
         if (_seq != message.Seq)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using OrleansGateway.Grains.Hosting;
@@ -11,7 +12,7 @@ internal sealed class MailboxStoreFactory
 {
     private readonly Lazy<Task<IMailboxStore?>> _store;
 
-    public MailboxStoreFactory(IOptions<MailboxOptions> options, IConfiguration configuration, IOptions<ClusterOptions> cluster)
+    public MailboxStoreFactory(IOptions<MailboxOptions> options, IConfiguration configuration, IOptions<ClusterOptions> cluster, ILogger<RedisMailboxStore> logger)
     {
         Durability = options.Value.Durability;
         _store = new Lazy<Task<IMailboxStore?>>(async () =>
@@ -23,8 +24,13 @@ internal sealed class MailboxStoreFactory
 
             var connection = RedisConnection(options.Value, configuration)
                 ?? throw new InvalidOperationException($"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {GatewayClusterOptions.SectionName}:Redis.");
-            var redis = await ConnectionMultiplexer.ConnectAsync(connection);
-            return new RedisMailboxStore(redis, $"ogw:{cluster.Value.ServiceId}");
+            // Not aborting when Redis is away at first use: a failed connect would stay cached for the silo's life and
+            // its RedisConnectionException (no Orleans codec) would cross grain boundaries; the store's calls fail
+            // instead, as MailboxStoreException, until the multiplexer connects.
+            var redisOptions = ConfigurationOptions.Parse(connection);
+            redisOptions.AbortOnConnectFail = false;
+            var redis = await ConnectionMultiplexer.ConnectAsync(redisOptions);
+            return new RedisMailboxStore(redis, $"ogw:{cluster.Value.ServiceId}", logger);
         });
     }
 
@@ -39,11 +45,15 @@ internal sealed class MailboxStoreFactory
         : null;
 }
 
-/// <summary>The mailbox store could not persist or load (Redis unreachable): the message was not accepted.</summary>
+/// <summary>
+/// The mailbox store could not persist or load (Redis unreachable, or a write whose outcome is unknown): the message was
+/// not accepted. It crosses grain boundaries (the edge answers <c>err unavailable</c>), so it carries the cause as text
+/// only: Orleans has no codec for StackExchange.Redis exceptions, and an inner one made the whole reply unserializable.
+/// </summary>
 [GenerateSerializer, Alias("ogw.MailboxStoreException")]
 public sealed class MailboxStoreException : Exception
 {
-    public MailboxStoreException(string message, Exception? inner = null) : base(message, inner)
+    public MailboxStoreException(string message) : base(message)
     {
     }
 }

@@ -1,18 +1,85 @@
 using System.Buffers.Binary;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace OrleansGateway.Grains.Mailboxes;
 
 /// <summary>
 /// One Redis list per mailbox (<c>ogw:{kind}:{key}</c>), newest last, trimmed to the retention count and expiring
-/// after twice the retention age of inactivity. Append = RPUSH + LTRIM + PEXPIRE in one pipelined batch. A message
-/// from Kafka also sets its partition's offset in a hash beside the list (<c>…:in</c>) in the same batch, so the
-/// grain that reloads after a crash still drops the redelivery of a record it had accepted.
+/// after twice the retention age of inactivity. A message from Kafka also sets its partition's offset in a hash beside
+/// the list (<c>…:in</c>) in the same write, so the grain that reloads after a crash still drops the redelivery of a
+/// record it had accepted. Appends are one script, so a write whose reply was lost cannot leave a second message under
+/// the same seq: the script refuses a seq the list already holds and answers what it holds (issue #13).
+/// Redis errors leave as <see cref="MailboxStoreException"/>: they cross grain boundaries, and Orleans has no codec
+/// for StackExchange.Redis exceptions.
 /// </summary>
-internal sealed class RedisMailboxStore(IConnectionMultiplexer redis, string prefix) : IMailboxStore
+internal sealed partial class RedisMailboxStore(IConnectionMultiplexer redis, string prefix, ILogger logger) : IMailboxStore
 {
+    // 1 while Redis is failing: the first failure of an outage is logged with its exception, then nothing until a call
+    // succeeds again (an outage under load fails thousands of sends a second; each edge logs its own failed calls).
+    private int _failing;
+
+    // KEYS: log, inbound positions. ARGV: message, seq, max messages, ttl ms, [source, position].
+    // The seq is read from the newest element's first 8 bytes (Encode's layout). A list that lost data (expired,
+    // flushed) is appended to whatever its last seq: only a seq at or below the newest is refused.
+    private const string AppendScript = """
+        local newest = redis.call('LINDEX', KEYS[1], -1)
+        local seq = tonumber(ARGV[2])
+        if newest and struct.unpack('<i8', newest) >= seq then
+            local held = redis.call('LRANGE', KEYS[1], 0, -1)
+            for i = #held, 1, -1 do
+                if struct.unpack('<i8', held[i]) == seq then
+                    return held[i]
+                end
+            end
+            return newest
+        end
+        redis.call('RPUSH', KEYS[1], ARGV[1])
+        redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1)
+        redis.call('PEXPIRE', KEYS[1], ARGV[4])
+        if ARGV[5] then
+            redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
+            redis.call('PEXPIRE', KEYS[2], ARGV[4])
+        end
+        return false
+        """;
+
     public async Task<StoredLog> LoadAsync(string kind, string key)
+    {
+        try
+        {
+            var stored = await ReadAsync(kind, key);
+            Succeeded();
+            return stored;
+        }
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+        {
+            throw Failed(ex, $"loading {kind} {key} failed");
+        }
+    }
+
+    public async Task<MailboxMessage?> AppendAsync(string kind, string key, MailboxMessage message, int maxMessages, TimeSpan maxAge, InboundPosition? inbound = null)
+    {
+        RedisValue[] args = inbound is { } from
+            ? [Encode(message), message.Seq, maxMessages, (long)(maxAge * 2).TotalMilliseconds, from.Source, from.Position]
+            : [Encode(message), message.Seq, maxMessages, (long)(maxAge * 2).TotalMilliseconds];
+        RedisResult held;
+        try
+        {
+            held = await redis.GetDatabase().ScriptEvaluateAsync(AppendScript, [Key(kind, key), InboundKey(kind, key)], args);
+        }
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+        {
+            // Ambiguous: a reply lost after Redis ran the script looks the same as a write that never arrived.
+            throw Failed(ex, $"persisting seq {message.Seq} to {kind} {key} failed (it may have been stored)");
+        }
+
+        Succeeded();
+        return held.IsNull ? null : Decode((byte[])held!);
+    }
+
+    private async Task<StoredLog> ReadAsync(string kind, string key)
     {
         var batch = redis.GetDatabase().CreateBatch();
         var list = batch.ListRangeAsync(Key(kind, key));
@@ -25,23 +92,23 @@ internal sealed class RedisMailboxStore(IConnectionMultiplexer redis, string pre
         return new StoredLog(messages.Length == 0 ? null : new MailboxSnapshot(messages[^1].Seq, messages), positions);
     }
 
-    public async Task AppendAsync(string kind, string key, MailboxMessage message, int maxMessages, TimeSpan maxAge, InboundPosition? inbound = null)
+    /// <summary>The detail travels as text: the Redis exception itself stays here, logged once per outage.</summary>
+    private MailboxStoreException Failed(Exception ex, string what)
     {
-        var redisKey = Key(kind, key);
-        var batch = redis.GetDatabase().CreateBatch();
-        var push = batch.ListRightPushAsync(redisKey, Encode(message));
-        var trim = batch.ListTrimAsync(redisKey, -maxMessages, -1);
-        var expire = batch.KeyExpireAsync(redisKey, maxAge * 2);
-        var position = Task.CompletedTask;
-        var positionExpire = Task.CompletedTask;
-        if (inbound is { } from)
+        if (Interlocked.Exchange(ref _failing, 1) == 0)
         {
-            position = batch.HashSetAsync(InboundKey(kind, key), from.Source, from.Position);
-            positionExpire = batch.KeyExpireAsync(InboundKey(kind, key), maxAge * 2);
+            Log.StoreFailing(logger, ex);
         }
 
-        batch.Execute();
-        await Task.WhenAll(push, trim, expire, position, positionExpire);
+        return new MailboxStoreException($"{what}: {ex.GetType().Name}: {ex.Message}");
+    }
+
+    private void Succeeded()
+    {
+        if (Volatile.Read(ref _failing) == 1 && Interlocked.Exchange(ref _failing, 0) == 1)
+        {
+            Log.StoreRecovered(logger);
+        }
     }
 
     private RedisKey Key(string kind, string key) => $"{prefix}:{kind}:{key}";
@@ -68,5 +135,14 @@ internal sealed class RedisMailboxStore(IConnectionMultiplexer redis, string pre
         var fromLength = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(16));
         var from = Encoding.UTF8.GetString(buffer, 18, fromLength);
         return new MailboxMessage(seq, from, buffer[(18 + fromLength)..], acceptedAt);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(40, LogLevel.Error, "The mailbox store (Redis) failed; sends are answered err unavailable until it answers again (later failures of this outage are not logged)", EventName = "MailboxStoreFailing")]
+        public static partial void StoreFailing(ILogger logger, Exception exception);
+
+        [LoggerMessage(41, LogLevel.Information, "The mailbox store (Redis) answers again", EventName = "MailboxStoreRecovered")]
+        public static partial void StoreRecovered(ILogger logger);
     }
 }

@@ -128,5 +128,33 @@ public sealed class DurableRedisCluster() : RedisGatewayCluster(silos: 2)
         [.. base.CommonConfiguration(), new("Gateway:Mailbox:Durability", "Redis")];
 }
 
+/// <summary>
+/// Durable (Redis) mailboxes whose Redis every silo reaches through a <see cref="TcpProxy"/> (membership goes direct),
+/// for faults between the silos and the mailbox Redis. A 2 s async timeout: a command to an unreachable Redis fails
+/// before the edge's call timeout.
+/// </summary>
+public sealed class ProxiedDurableRedisCluster : RedisGatewayCluster
+{
+    public ProxiedDurableRedisCluster() : base(silos: 2)
+    {
+        MailboxProxy = new TcpProxy(new Uri($"tcp://{Server.ConnectionString}"));
+    }
+
+    internal TcpProxy MailboxProxy { get; }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await MailboxProxy.DisposeAsync();
+    }
+
+    protected override IEnumerable<KeyValuePair<string, string?>> CommonConfiguration() =>
+    [
+        .. base.CommonConfiguration(),
+        new("Gateway:Mailbox:Durability", "Redis"),
+        new("Gateway:Mailbox:Redis", $"127.0.0.1:{MailboxProxy.Port},asyncTimeout=2000"),
+    ];
+}
+
 /// <summary>Redis clustering on a Redis with persistence, for restarting Redis under traffic.</summary>
 public sealed class PersistentRedisCluster() : RedisGatewayCluster(silos: 2, persistent: true);

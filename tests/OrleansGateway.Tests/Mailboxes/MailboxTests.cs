@@ -122,4 +122,47 @@ public sealed class MailboxTests
         Assert.Empty(mailbox.ToSnapshot().Messages);
         Assert.Equal(1, mailbox.Append("a", Data(1)).Seq);
     }
+
+    [Fact]
+    public void RemoveLast_AfterFailedPersist_SeqAndRetentionAsBefore()
+    {
+        var mailbox = Create(max: 10);
+        mailbox.Append("a", "1"u8.ToArray());
+        var failed = mailbox.Append("a", "2"u8.ToArray());
+        mailbox.RemoveLast(failed);
+        Assert.Equal(1, mailbox.Seq);
+        Assert.Equal(2, mailbox.Append("a", "3"u8.ToArray()).Seq);
+        Assert.Equal(["1", "3"], mailbox.ReadSince(0).Replay.Select(m => Encoding.UTF8.GetString(m.Data)));
+    }
+
+    [Fact]
+    public void RemoveLast_NotTheLast_Throws()
+    {
+        var mailbox = Create(max: 10);
+        var first = mailbox.Append("a", "1"u8.ToArray());
+        mailbox.Append("a", "2"u8.ToArray());
+        Assert.Throws<InvalidOperationException>(() => mailbox.RemoveLast(first));
+    }
+
+    [Fact]
+    public void Adopt_MessageTheStoreHeldBeyondMemory_ReplayedAndItsSeqNeverGivenAgain()
+    {
+        var mailbox = Create();
+        mailbox.Append("a", Data(1));
+        var lostReply = mailbox.Append("a", Data(2));
+        mailbox.RemoveLast(lostReply);
+
+        mailbox.Adopt(lostReply);
+
+        Assert.Equal(3, mailbox.Append("a", Data(3)).Seq);
+        Assert.Equal([1L, 2L, 3L], mailbox.ReadSince(0).Replay.Select(m => m.Seq));
+    }
+
+    [Fact]
+    public void Adopt_SeqAlreadyGiven_Throws()
+    {
+        var mailbox = Create();
+        var message = mailbox.Append("a", Data(1));
+        Assert.Throws<InvalidOperationException>(() => mailbox.Adopt(message));
+    }
 }
