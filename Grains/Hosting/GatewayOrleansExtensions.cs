@@ -1,89 +1,28 @@
-using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.Mailboxes;
-using OrleansGateway.Streams.Kafka;
-using StackExchange.Redis;
 
 namespace OrleansGateway.Grains.Hosting;
 
-/// <summary>Orleans configuration shared by the silo host, the embedded dev host, edges and tests.</summary>
-public static class GatewayOrleansExtensions
+/// <summary>What a silo adds for the grains of this assembly: their options and per-silo services.</summary>
+public static class GrainsServiceCollectionExtensions
 {
-    /// <summary>Name of the Kafka stream provider on silos (when <c>Gateway:Kafka:Streams</c> is configured).</summary>
-    public const string KafkaProviderName = "kafka";
-
-    /// <summary>Reads <see cref="GatewayClusterOptions"/> from configuration (for use before the host is built).</summary>
-    public static GatewayClusterOptions GetGatewayClusterOptions(this IConfiguration configuration)
-    {
-        var options = configuration.GetSection(GatewayClusterOptions.SectionName).Get<GatewayClusterOptions>() ?? new();
-        options.Redis ??= configuration.GetConnectionString("Redis");
-        var result = new GatewayClusterOptionsValidator().Validate(null, options);
-        if (result.Failed)
-        {
-            throw new OptionsValidationException(GatewayClusterOptions.SectionName, typeof(GatewayClusterOptions), result.Failures);
-        }
-
-        return options;
-    }
-
     /// <summary>
-    /// Makes this silo a gateway silo: clustering (Redis or localhost), the distributed grain directory,
-    /// the grains' options and services.
+    /// The grains' options and services on a silo already made a gateway silo (<c>AddGatewaySilo</c> in Hosting).
+    /// Fails at once when Redis durability is asked for without a Redis to use.
     /// </summary>
-    public static ISiloBuilder AddGatewaySilo(this ISiloBuilder silo, IConfiguration configuration)
+    public static ISiloBuilder AddGatewayGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var cluster = configuration.GetGatewayClusterOptions();
-        silo.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = cluster.ClusterId;
-            o.ServiceId = cluster.ServiceId;
-        });
-        silo.Configure<SiloMessagingOptions>(o => o.ClientDropTimeout = cluster.ClientDropTimeout);
-
-        if (cluster.UsesRedis)
-        {
-            silo.ConfigureEndpoints(cluster.AdvertisedIp, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: !string.IsNullOrWhiteSpace(cluster.AdvertisedAddress));
-            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(cluster.Redis!));
-        }
-        else
-        {
-            var primary = new IPEndPoint(IPAddress.Loopback, cluster.PrimarySiloPort ?? cluster.SiloPort);
-            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
-        }
-
-        // Required: with the default directory, stopping one silo deactivates ~25% of the grains on the
-        // survivors and loses their memory state (notes/orleans.md §3).
-        silo.AddDistributedGrainDirectory();
-
-        // Backends reach clients and channels through streams the grains subscribe to implicitly: memory streams
-        // always (the embedded default, and .NET backends may publish there), Kafka when configured.
-        silo.AddMemoryGrainStorage("PubSubStore");
-        silo.AddMemoryStreams(UpstreamStreams.ProviderName);
-        if (!string.IsNullOrWhiteSpace(configuration[$"{KafkaStreamOptions.SectionName}:{nameof(KafkaStreamOptions.BootstrapServers)}"]))
-        {
-            silo.AddKafkaStreams(
-                KafkaProviderName,
-                _ => { },
-                stream =>
-                {
-                    stream.ConfigureKafka(options => options.BindConfiguration(KafkaStreamOptions.SectionName));
-                    // The pulling agent's poll period is the floor of Kafka → client latency (Orleans' default: 100 ms).
-                    stream.ConfigurePullingAgent(o => o.Configure(a => a.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
-                });
-        }
-
         silo.Services.AddGatewayGrainServices();
         var mailbox = configuration.GetSection(MailboxOptions.SectionName).Get<MailboxOptions>() ?? new();
         if (mailbox.Durability == MailboxDurability.Redis && MailboxStoreFactory.RedisConnection(mailbox, configuration) is null)
         {
             throw new OptionsValidationException(MailboxOptions.SectionName, typeof(MailboxOptions),
-                [$"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {GatewayClusterOptions.SectionName}:Redis."]);
+                [$"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {MailboxStoreFactory.ClusterRedisKey}."]);
         }
+
         return silo;
     }
 
@@ -97,7 +36,7 @@ public static class GatewayOrleansExtensions
         services.AddSingleton<IValidateOptions<MailboxOptions>>(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName));
         services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ChannelOptions>>(new RetentionOptionsValidator<ChannelOptions>(ChannelOptions.SectionName));
-        services.AddGatewayLeaseOptions();
+        services.AddEdgeLeaseOptions();
         services.AddSingleton<EdgeLeaseCache>();
         services.AddSingleton<EdgeSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeSweeper>());
@@ -106,38 +45,5 @@ public static class GatewayOrleansExtensions
         services.AddSingleton<MailboxStoreFactory>();
         services.AddSingleton(TimeProvider.System);
         return services;
-    }
-
-    /// <summary>Makes this Orleans client find the gateway silos (Redis or localhost).</summary>
-    public static IClientBuilder AddGatewayClient(this IClientBuilder client, IConfiguration configuration)
-    {
-        var cluster = configuration.GetGatewayClusterOptions();
-        client.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = cluster.ClusterId;
-            o.ServiceId = cluster.ServiceId;
-        });
-
-        if (cluster.UsesRedis)
-        {
-            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(cluster.Redis!));
-            // Notice new and departed silos quickly: edges are the first to feel a rolling restart.
-            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
-        }
-        else
-        {
-            var ports = cluster.GatewayPorts.Length > 0 ? cluster.GatewayPorts : [cluster.GatewayPort];
-            client.UseLocalhostClustering(ports, cluster.ServiceId, cluster.ClusterId);
-        }
-
-        client.AddMemoryStreams(UpstreamStreams.ProviderName);
-        client.Services.AddGatewayLeaseOptions();
-        return client;
-    }
-
-    private static void AddGatewayLeaseOptions(this IServiceCollection services)
-    {
-        services.AddOptions<EdgeLeaseOptions>().BindConfiguration(EdgeLeaseOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EdgeLeaseOptions>, EdgeLeaseOptionsValidator>();
     }
 }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using OrleansGateway.Grains.Hosting;
 using StackExchange.Redis;
 
 namespace OrleansGateway.Grains.Mailboxes;
@@ -9,6 +8,12 @@ namespace OrleansGateway.Grains.Mailboxes;
 /// <summary>The silo's one mailbox store (null for <see cref="MailboxDurability.Memory"/>), connected on first use.</summary>
 internal sealed class MailboxStoreFactory
 {
+    /// <summary>
+    /// The clustering Redis (<c>GatewayClusterOptions.Redis</c>), read by key: grains do not reference the hosting
+    /// library that binds it. Like it, falls back to the <c>Redis</c> connection string.
+    /// </summary>
+    internal const string ClusterRedisKey = "Gateway:Cluster:Redis";
+
     private readonly Lazy<Task<IMailboxStore?>> _store;
 
     public MailboxStoreFactory(IOptions<MailboxOptions> options, IConfiguration configuration, IOptions<ClusterOptions> cluster)
@@ -22,7 +27,7 @@ internal sealed class MailboxStoreFactory
             }
 
             var connection = RedisConnection(options.Value, configuration)
-                ?? throw new InvalidOperationException($"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {GatewayClusterOptions.SectionName}:Redis.");
+                ?? throw new InvalidOperationException($"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {ClusterRedisKey}.");
             var redis = await ConnectionMultiplexer.ConnectAsync(connection);
             return new RedisMailboxStore(redis, $"ogw:{cluster.Value.ServiceId}");
         });
@@ -35,7 +40,7 @@ internal sealed class MailboxStoreFactory
     /// <summary>The mailbox Redis, else the clustering Redis; null when neither is configured.</summary>
     public static string? RedisConnection(MailboxOptions options, IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(options.Redis) ? options.Redis
-        : configuration.GetGatewayClusterOptions().Redis is { Length: > 0 } clustering ? clustering
+        : (configuration[ClusterRedisKey] ?? configuration.GetConnectionString("Redis")) is { Length: > 0 } clustering ? clustering
         : null;
 }
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansGateway.EdgeHost.Hosting;
 using OrleansGateway.Grains.Hosting;
+using OrleansGateway.Hosting;
 
 namespace OrleansGateway.IntegrationTests.Fixtures;
 
@@ -103,7 +104,7 @@ public class GatewayCluster : IAsyncLifetime
         builder.Logging.AddFilter(level => level >= LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
-            silo.AddGatewaySilo(builder.Configuration);
+            silo.AddGatewaySilo(builder.Configuration).AddGatewayGrains(builder.Configuration);
             silo.AddOutgoingGrainCallFilter<PushDropFilter>();
             silo.AddOutgoingGrainCallFilter<CallStallFilter>();
             silo.AddIncomingGrainCallFilter<CallStallFilter>();
