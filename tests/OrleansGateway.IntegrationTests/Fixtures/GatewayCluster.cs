@@ -117,6 +117,12 @@ public class GatewayCluster : IAsyncLifetime
         return handle;
     }
 
+    /// <summary>
+    /// Stops <paramref name="silo"/> when disposed unless the test already did: a test that starts a silo owns it and
+    /// leaves the shared cluster as it found it, whether it passes or fails (the next test counts the silos).
+    /// </summary>
+    public IAsyncDisposable Owned(SiloHandle silo) => new SiloOwnership(this, silo);
+
     /// <summary>Stops a silo gracefully: its grains migrate with their state.</summary>
     public async Task StopSiloAsync(SiloHandle silo)
     {
@@ -295,6 +301,17 @@ public class GatewayCluster : IAsyncLifetime
 }
 
 public sealed record SiloHandle(IHost Host, int SiloPort, int GatewayPort);
+
+internal sealed class SiloOwnership(GatewayCluster cluster, SiloHandle silo) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        if (cluster.Silos.Contains(silo))
+        {
+            await cluster.StopSiloAsync(silo);
+        }
+    }
+}
 
 [CollectionDefinition(Name)]
 public sealed class GatewayCollection : ICollectionFixture<GatewayCluster>
