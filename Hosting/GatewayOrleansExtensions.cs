@@ -39,12 +39,7 @@ public static class GatewayOrleansExtensions
     /// </summary>
     public static ISiloBuilder AddGatewaySilo(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var cluster = configuration.GetGatewayClusterOptions();
-        silo.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = cluster.ClusterId;
-            o.ServiceId = cluster.ServiceId;
-        });
+        var cluster = silo.Services.AddClusterIds(configuration);
         silo.Configure<SiloMessagingOptions>(o => o.ClientDropTimeout = cluster.ClientDropTimeout);
 
         if (cluster.UsesRedis)
@@ -86,12 +81,7 @@ public static class GatewayOrleansExtensions
     /// <summary>Makes this Orleans client find the gateway silos (Redis or localhost).</summary>
     public static IClientBuilder AddGatewayClient(this IClientBuilder client, IConfiguration configuration)
     {
-        var cluster = configuration.GetGatewayClusterOptions();
-        client.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = cluster.ClusterId;
-            o.ServiceId = cluster.ServiceId;
-        });
+        var cluster = client.Services.AddClusterIds(configuration);
 
         if (cluster.UsesRedis)
         {
@@ -108,5 +98,17 @@ public static class GatewayOrleansExtensions
         client.AddMemoryStreams(UpstreamStreams.ProviderName);
         client.Services.AddEdgeLeaseOptions();
         return client;
+    }
+
+    /// <summary>The cluster's ids, the same for silos and clients (a client joins only the cluster whose ids it has).</summary>
+    private static GatewayClusterOptions AddClusterIds(this IServiceCollection services, IConfiguration configuration)
+    {
+        var cluster = configuration.GetGatewayClusterOptions();
+        services.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        return cluster;
     }
 }
