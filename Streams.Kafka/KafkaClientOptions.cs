@@ -3,7 +3,7 @@ using Confluent.Kafka;
 
 namespace OrleansGateway.Streams.Kafka;
 
-/// <summary>How to reach Kafka: shared by <see cref="KafkaStreamOptions"/> and <see cref="KafkaUpstreamOptions"/>.</summary>
+/// <summary>How to reach Kafka: shared by <see cref="KafkaStreamOptions"/> and the edge's <c>KafkaUpstreamOptions</c> (EdgeHost/Upstream/Kafka).</summary>
 public abstract class KafkaClientOptions
 {
     /// <summary>Comma-separated <c>host:port</c> list of bootstrap brokers. Required.</summary>

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.EdgeHost.Sessions;
 using OrleansGateway.Grains;
-using OrleansGateway.Grains.Edges;
 
 namespace OrleansGateway.EdgeHost.Cluster;
 

@@ -8,8 +8,8 @@ using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Draining;
 using OrleansGateway.EdgeHost.Sessions;
 using OrleansGateway.EdgeHost.Upstream;
-using OrleansGateway.Grains.Hosting;
-using OrleansGateway.Streams.Kafka;
+using OrleansGateway.EdgeHost.Upstream.Kafka;
+using OrleansGateway.Hosting;
 
 namespace OrleansGateway.EdgeHost.Hosting;
 
@@ -30,7 +30,7 @@ internal static class EdgeHostingExtensions
 
         if (configuration.GetValue<bool>(EmbeddedSiloKey))
         {
-            builder.UseOrleans(silo => silo.AddGatewaySilo(configuration));
+            builder.UseOrleans(silo => silo.AddGatewaySilo(configuration).AddEmbeddedGatewayGrains(configuration));
         }
         else
         {

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using OrleansGateway.Grains.Hosting;
 using StackExchange.Redis;
 
 namespace OrleansGateway.Grains.Mailboxes;
@@ -10,6 +9,12 @@ namespace OrleansGateway.Grains.Mailboxes;
 /// <summary>The silo's one mailbox store (null for <see cref="MailboxDurability.Memory"/>), connected on first use.</summary>
 internal sealed class MailboxStoreFactory
 {
+    /// <summary>
+    /// The clustering Redis (<c>GatewayClusterOptions.Redis</c>), read by key: grains do not reference the hosting
+    /// library that binds it. Like it, falls back to the <c>Redis</c> connection string.
+    /// </summary>
+    internal const string ClusterRedisKey = "Gateway:Cluster:Redis";
+
     private readonly Lazy<Task<IMailboxStore?>> _store;
 
     public MailboxStoreFactory(IOptions<MailboxOptions> options, IConfiguration configuration, IOptions<ClusterOptions> cluster, ILogger<RedisMailboxStore> logger)
@@ -23,7 +28,7 @@ internal sealed class MailboxStoreFactory
             }
 
             var connection = RedisConnection(options.Value, configuration)
-                ?? throw new InvalidOperationException($"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {GatewayClusterOptions.SectionName}:Redis.");
+                ?? throw new InvalidOperationException($"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {ClusterRedisKey}.");
             // Not aborting when Redis is away at first use: a failed connect would stay cached for the silo's life and
             // its RedisConnectionException (no Orleans codec) would cross grain boundaries; the store's calls fail
             // instead, as MailboxStoreException, until the multiplexer connects.
@@ -41,7 +46,7 @@ internal sealed class MailboxStoreFactory
     /// <summary>The mailbox Redis, else the clustering Redis; null when neither is configured.</summary>
     public static string? RedisConnection(MailboxOptions options, IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(options.Redis) ? options.Redis
-        : configuration.GetGatewayClusterOptions().Redis is { Length: > 0 } clustering ? clustering
+        : (configuration[ClusterRedisKey] ?? configuration.GetConnectionString("Redis")) is { Length: > 0 } clustering ? clustering
         : null;
 }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Hosting;
+using OrleansGateway.Hosting;
 
 namespace OrleansGateway.Silo.Hosting;
 
@@ -16,7 +17,7 @@ internal static class SiloHostExtensions
 
         builder.UseOrleans(silo =>
         {
-            silo.AddGatewaySilo(configuration);
+            silo.AddGatewaySilo(configuration).AddGatewayGrains(configuration);
             if (siloOptions.KubernetesHosting ?? Environment.GetEnvironmentVariable("POD_NAME") is not null)
             {
                 // After AddGatewaySilo: the pod's name, IP and orleans/* labels take precedence.

@@ -54,7 +54,7 @@ fi
 dll="$root/EdgeHost/bin/Debug/net10.0/OrleansGateway.EdgeHost.dll"
 newer=""
 if [ -f "$dll" ]; then
-  newer="$(find "$root/EdgeHost" "$root/Grains" "$root/Grains.Interfaces" "$root/Streams.Kafka" \
+  newer="$(find "$root/EdgeHost" "$root/Hosting" "$root/Grains" "$root/Grains.Interfaces" "$root/Streams.Kafka" \
     \( -path '*/bin' -o -path '*/obj' -o -path '*/wwwroot' \) -prune -o \
     -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' \) -newer "$dll" -print -quit)"
   for props in "$root"/Directory.Build.props "$root"/Directory.Packages.props "$root"/global.json; do

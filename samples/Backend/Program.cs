@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Streams;
 using OrleansGateway.Grains;
-using OrleansGateway.Grains.Hosting;
+using OrleansGateway.Hosting;
 
 var clientId = args.ElementAtOrDefault(0) ?? "alice";
 var channel = args.ElementAtOrDefault(1) ?? "room:lobby";

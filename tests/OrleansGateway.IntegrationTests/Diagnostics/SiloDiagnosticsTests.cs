@@ -88,7 +88,8 @@ public sealed class SiloDiagnosticsTests(GatewayCluster cluster)
     public async Task GrainMigrations_SiloStoppedGracefully_CountedOnTheSurvivorsMeters()
     {
         var third = await cluster.StartSiloAsync();
-        await WaitForActiveSilosAsync(cluster, 3);
+        await using var owned = cluster.Owned(third);
+        await WaitForActiveSilosAsync(cluster, cluster.Silos.Count);
         await WaitForPlacementOnAsync(cluster, third);
 
         // The silo's meter as its own IMeterFactory scopes it: only the surviving silos' instruments are read.

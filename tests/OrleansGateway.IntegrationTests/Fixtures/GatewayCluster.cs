@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansGateway.EdgeHost.Hosting;
 using OrleansGateway.Grains.Hosting;
+using OrleansGateway.Hosting;
 
 namespace OrleansGateway.IntegrationTests.Fixtures;
 
@@ -103,7 +104,7 @@ public class GatewayCluster : IAsyncLifetime
         builder.Logging.AddFilter(level => level >= LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
-            silo.AddGatewaySilo(builder.Configuration);
+            silo.AddGatewaySilo(builder.Configuration).AddGatewayGrains(builder.Configuration);
             silo.AddOutgoingGrainCallFilter<PushDropFilter>();
             silo.AddOutgoingGrainCallFilter<CallStallFilter>();
             silo.AddIncomingGrainCallFilter<CallStallFilter>();
@@ -115,6 +116,12 @@ public class GatewayCluster : IAsyncLifetime
         _silos.Add(handle);
         return handle;
     }
+
+    /// <summary>
+    /// Stops <paramref name="silo"/> when disposed unless the test already did: a test that starts a silo owns it and
+    /// leaves the shared cluster as it found it, whether it passes or fails (the next test counts the silos).
+    /// </summary>
+    public IAsyncDisposable Owned(SiloHandle silo) => new SiloOwnership(this, silo);
 
     /// <summary>Stops a silo gracefully: its grains migrate with their state.</summary>
     public async Task StopSiloAsync(SiloHandle silo)
@@ -294,6 +301,17 @@ public class GatewayCluster : IAsyncLifetime
 }
 
 public sealed record SiloHandle(IHost Host, int SiloPort, int GatewayPort);
+
+internal sealed class SiloOwnership(GatewayCluster cluster, SiloHandle silo) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        if (cluster.Silos.Contains(silo))
+        {
+            await cluster.StopSiloAsync(silo);
+        }
+    }
+}
 
 [CollectionDefinition(Name)]
 public sealed class GatewayCollection : ICollectionFixture<GatewayCluster>

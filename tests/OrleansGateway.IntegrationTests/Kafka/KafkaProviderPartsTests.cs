@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Orleans.Runtime;
 using Orleans.Streams;
+using OrleansGateway.EdgeHost.Upstream.Kafka;
 using OrleansGateway.Streams.Kafka;
 
 using OrleansGateway.Grains;

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrleansGateway.IntegrationTests.Fixtures;
+using OrleansGateway.EdgeHost.Upstream;
+using OrleansGateway.EdgeHost.Upstream.Kafka;
 using OrleansGateway.Streams.Kafka;
 
 namespace OrleansGateway.IntegrationTests.Kafka;

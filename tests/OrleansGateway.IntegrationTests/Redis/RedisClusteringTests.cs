@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using OrleansGateway.IntegrationTests.Fixtures;
 using Orleans.Runtime;
 using StackExchange.Redis;
@@ -9,10 +10,13 @@ public sealed class RedisClusteringTests(RedisGatewayCluster cluster) : IClassFi
     [Fact]
     public async Task RedisMembership_TwoSilosTwoEdges_SendAcrossEdgesDeliversInOrder()
     {
-        // Membership really is in Redis: both silos are in the cluster's hash.
+        // Membership really is in Redis: both silos are in the cluster's hash. Silos other tests stopped stay there
+        // (as dead entries), so each of the fixture's silos is looked for by its port.
         using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis!);
         var entries = await redis.GetDatabase().HashGetAllAsync($"ogw-tests/members/{cluster.ClusterId}");
-        Assert.Equal(2, entries.Count(e => e.Name.ToString().StartsWith('S')));
+        var silos = entries.Select(e => e.Name.ToString()).Where(n => n.StartsWith('S')).ToList();
+        Assert.Equal(2, cluster.Silos.Count);
+        Assert.All(cluster.Silos, s => Assert.Contains(silos, n => Regex.IsMatch(n, $@":{s.SiloPort}\D")));
 
         var run = Guid.NewGuid().ToString("N")[..8];
         await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
@@ -33,6 +37,7 @@ public sealed class RedisClusteringTests(RedisGatewayCluster cluster) : IClassFi
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var extra = await cluster.StartSiloAsync();
+        await using var owned = cluster.Owned(extra);
         await using var alice = await TestClient.ConnectAsync(await cluster.StartEdgeWithoutRateLimitsAsync(), cluster.Tokens.Hs256($"alice-{run}"));
 
         // Keep creating mailboxes (2 messages each) until some live on the new silo: placement notices a

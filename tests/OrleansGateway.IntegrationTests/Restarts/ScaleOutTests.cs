@@ -36,6 +36,7 @@ public sealed class ScaleOutTests(GatewayCluster cluster, ITestOutputHelper outp
         Assert.Equal(100, existing.Count);
 
         var added = await cluster.StartSiloAsync();
+        await using var owned = cluster.Owned(added);
         await WaitForActiveSilosAsync(cluster, cluster.Silos.Count);
         await WaitForPlacementOnAsync(cluster, added);
 

@@ -14,7 +14,8 @@ public sealed class SiloStopTests(GatewayCluster cluster)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var third = await cluster.StartSiloAsync();
-        await WaitForActiveSilosAsync(cluster, 3);
+        await using var owned = cluster.Owned(third);
+        await WaitForActiveSilosAsync(cluster, cluster.Silos.Count);
         await WaitForPlacementOnAsync(cluster, third);
         await using var traffic = await Traffic.StartAsync(cluster, 200, i => () => cluster.Edges[i % 2], run);
         traffic.Run(TimeSpan.FromMilliseconds(100));
@@ -36,7 +37,8 @@ public sealed class SiloStopTests(GatewayCluster cluster)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var third = await cluster.StartSiloAsync();
-        await WaitForActiveSilosAsync(cluster, 3);
+        await using var owned = cluster.Owned(third);
+        await WaitForActiveSilosAsync(cluster, cluster.Silos.Count);
         await WaitForPlacementOnAsync(cluster, third);
         string[] patterns = [$"mig:{run}:*"];
         await using var publisher = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"pub-{run}", channels: patterns));

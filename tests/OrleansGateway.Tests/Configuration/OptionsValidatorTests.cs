@@ -1,6 +1,7 @@
+using Microsoft.Extensions.Configuration;
 using OrleansGateway.EdgeHost.Configuration;
-using OrleansGateway.Grains.Hosting;
 using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Hosting;
 
 namespace OrleansGateway.Tests.Configuration;
 
@@ -70,6 +71,15 @@ public sealed class OptionsValidatorTests
         var text = new GatewayClusterOptions { Redis = "redis:6379,password=hunter2,ssl=true" }.ToString();
         Assert.DoesNotContain("hunter2", text);
         Assert.Contains("password=*****", text);
+    }
+
+    [Fact]
+    public void MailboxStoreFactory_OnlyClusterRedisConfigured_UsesTheKeyGatewayClusterOptionsBinds()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([new($"{GatewayClusterOptions.SectionName}:{nameof(GatewayClusterOptions.Redis)}", "redis:6379")])
+            .Build();
+        Assert.Equal("redis:6379", OrleansGateway.Grains.Mailboxes.MailboxStoreFactory.RedisConnection(new MailboxOptions(), configuration));
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
-using OrleansGateway.Grains.Hosting;
+using OrleansGateway.Hosting;
 
 namespace OrleansGateway.Tests.Diagnostics;
 
@@ -25,4 +25,10 @@ public sealed class GatewayTelemetryTests
         Assert.False(received.Enabled);
         Assert.True(kept.Enabled);
     }
+
+    [Fact]
+    public void AddGatewayTelemetry_MeterNames_AreTheOnesGrainsAndKafkaEmitOn() =>
+        Assert.Equal(
+            [OrleansGateway.Grains.Edges.GrainMetrics.MeterName, OrleansGateway.Streams.Kafka.KafkaStreamMetrics.MeterName],
+            [GatewayTelemetryExtensions.GrainsMeterName, GatewayTelemetryExtensions.KafkaMeterName]);
 }

@@ -2,8 +2,8 @@ using System.ComponentModel;
 using System.Reflection;
 using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Hosting;
-using OrleansGateway.Grains.Edges;
-using OrleansGateway.Grains.Hosting;
+using OrleansGateway.Grains;
+using OrleansGateway.Hosting;
 using OrleansGateway.Grains.Mailboxes;
 
 namespace OrleansGateway.Tests.Kubernetes;
@@ -29,6 +29,8 @@ internal static class ConfigurationKeys
     [
         typeof(EdgeOptions).Assembly,
         typeof(GatewayClusterOptions).Assembly,
+        typeof(MailboxOptions).Assembly,
+        typeof(EdgeLeaseOptions).Assembly,
         typeof(OrleansGateway.Silo.Hosting.SiloOptions).Assembly,
         typeof(OrleansGateway.Streams.Kafka.KafkaStreamOptions).Assembly,
     ];

@@ -1,5 +1,5 @@
 using System.Globalization;
-using OrleansGateway.Grains.Hosting;
+using OrleansGateway.Hosting;
 using Xunit;
 using YamlDotNet.RepresentationModel;
 

@@ -4,15 +4,16 @@ using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansGateway.Streams.Kafka;
 
-namespace OrleansGateway.Streams.Kafka;
+namespace OrleansGateway.EdgeHost.Upstream.Kafka;
 
 /// <summary>
 /// Produces client <c>up</c> frames to the upstream topic: key = client id, headers <c>ogw-client</c> and <c>ogw-topic</c>,
 /// value = the frame's data. Idempotent, <c>acks=all</c>; <see cref="ProduceAsync"/> completes only once Kafka acknowledged.
 /// Thread-safe singleton; register with <c>AddKafkaUpstreamProducer</c>.
 /// </summary>
-public sealed partial class KafkaUpstreamProducer : IDisposable
+internal sealed partial class KafkaUpstreamProducer : IDisposable
 {
     private readonly KafkaUpstreamOptions _options;
     private readonly ILogger<KafkaUpstreamProducer> _logger;

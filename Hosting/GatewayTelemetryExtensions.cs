@@ -1,17 +1,22 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
-using OrleansGateway.Grains.Edges;
 
-namespace OrleansGateway.Grains.Hosting;
+namespace OrleansGateway.Hosting;
 
 /// <summary>Metrics for edges and silos: our meters and Orleans' own, exposed for Prometheus at <c>/metrics</c>.</summary>
 public static class GatewayTelemetryExtensions
 {
+    /// <summary>
+    /// The grains' meter (<c>GrainMetrics.MeterName</c> in Grains, named here because hosting does not reference the
+    /// grain implementations; a unit test keeps the two equal).
+    /// </summary>
+    public const string GrainsMeterName = "OrleansGateway.Silo";
+
     /// <summary>Orleans' own meter (messaging, grains, membership).</summary>
     public const string OrleansMeterName = "Microsoft.Orleans";
 
-    /// <summary>The Kafka stream provider and upstream producer (Streams.Kafka).</summary>
+    /// <summary>The Kafka stream provider (Streams.Kafka) and the edge's upstream producer.</summary>
     public const string KafkaMeterName = "OrleansGateway.Streams.Kafka";
 
     /// <summary>
@@ -26,7 +31,7 @@ public static class GatewayTelemetryExtensions
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder, params string[] meters)
     {
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter([GrainMetrics.MeterName, OrleansMeterName, KafkaMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", .. meters])
+            .AddMeter([GrainsMeterName, OrleansMeterName, KafkaMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", .. meters])
             .AddView(instrument => instrument.Meter.Name == OrleansMeterName && DroppedOrleansInstruments.Contains(instrument.Name)
                 ? MetricStreamConfiguration.Drop
                 : null)

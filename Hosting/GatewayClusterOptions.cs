@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 
-namespace OrleansGateway.Grains.Hosting;
+namespace OrleansGateway.Hosting;
 
 /// <summary>
 /// How silos and edges find each other. Section <c>Gateway:Cluster</c>. With <see cref="Redis"/> set, membership

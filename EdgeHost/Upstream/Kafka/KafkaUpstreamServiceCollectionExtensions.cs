@@ -2,10 +2,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace OrleansGateway.Streams.Kafka;
+namespace OrleansGateway.EdgeHost.Upstream.Kafka;
 
 /// <summary>Registers the upstream producer (for edges).</summary>
-public static class KafkaUpstreamServiceCollectionExtensions
+internal static class KafkaUpstreamServiceCollectionExtensions
 {
     /// <summary>
     /// Registers a singleton <see cref="KafkaUpstreamProducer"/> with <see cref="KafkaUpstreamOptions"/> bound from

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 
-namespace OrleansGateway.Streams.Kafka;
+namespace OrleansGateway.EdgeHost.Upstream.Kafka;
 
-public sealed partial class KafkaUpstreamProducer
+internal sealed partial class KafkaUpstreamProducer
 {
     private static partial class Log
     {

@@ -4,14 +4,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using OrleansGateway.Grains.Edges;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains;
 using OrleansGateway.Streams.Kafka;
 using StackExchange.Redis;
 
-namespace OrleansGateway.Grains.Hosting;
+namespace OrleansGateway.Hosting;
 
-/// <summary>Orleans configuration shared by the silo host, the embedded dev host, edges and tests.</summary>
+/// <summary>
+/// Orleans configuration shared by the silo host, the embedded dev host, edges, backends and tests: clustering, the
+/// grain directory, streams. The grains' own services come from the silo (<c>AddGatewayGrains</c> in Grains).
+/// </summary>
 public static class GatewayOrleansExtensions
 {
     /// <summary>Name of the Kafka stream provider on silos (when <c>Gateway:Kafka:Streams</c> is configured).</summary>
@@ -32,17 +34,12 @@ public static class GatewayOrleansExtensions
     }
 
     /// <summary>
-    /// Makes this silo a gateway silo: clustering (Redis or localhost), the distributed grain directory,
-    /// the grains' options and services.
+    /// Makes this silo a gateway silo: clustering (Redis or localhost), the distributed grain directory, streams.
+    /// The grains' options and services are added by the silo beside it (<c>AddGatewayGrains</c>).
     /// </summary>
     public static ISiloBuilder AddGatewaySilo(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var cluster = configuration.GetGatewayClusterOptions();
-        silo.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = cluster.ClusterId;
-            o.ServiceId = cluster.ServiceId;
-        });
+        var cluster = silo.Services.AddClusterIds(configuration);
         silo.Configure<SiloMessagingOptions>(o => o.ClientDropTimeout = cluster.ClientDropTimeout);
 
         if (cluster.UsesRedis)
@@ -77,44 +74,14 @@ public static class GatewayOrleansExtensions
                 });
         }
 
-        silo.Services.AddGatewayGrainServices();
-        var mailbox = configuration.GetSection(MailboxOptions.SectionName).Get<MailboxOptions>() ?? new();
-        if (mailbox.Durability == MailboxDurability.Redis && MailboxStoreFactory.RedisConnection(mailbox, configuration) is null)
-        {
-            throw new OptionsValidationException(MailboxOptions.SectionName, typeof(MailboxOptions),
-                [$"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {GatewayClusterOptions.SectionName}:Redis."]);
-        }
+        silo.Services.AddEdgeLeaseOptions();
         return silo;
-    }
-
-    /// <summary>
-    /// The services client and channel grains need (options, the per-silo edge directory and its sweep, metrics), without
-    /// clustering: for silos configured elsewhere, e.g. test clusters.
-    /// </summary>
-    public static IServiceCollection AddGatewayGrainServices(this IServiceCollection services)
-    {
-        services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MailboxOptions>>(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName));
-        services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ChannelOptions>>(new RetentionOptionsValidator<ChannelOptions>(ChannelOptions.SectionName));
-        services.AddGatewayLeaseOptions();
-        services.AddSingleton<EdgeDirectory>();
-        services.AddHostedService<EdgeSweeper>();
-        services.AddSingleton<GrainMetrics>();
-        services.AddSingleton<MailboxStoreFactory>();
-        services.AddSingleton(TimeProvider.System);
-        return services;
     }
 
     /// <summary>Makes this Orleans client find the gateway silos (Redis or localhost).</summary>
     public static IClientBuilder AddGatewayClient(this IClientBuilder client, IConfiguration configuration)
     {
-        var cluster = configuration.GetGatewayClusterOptions();
-        client.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = cluster.ClusterId;
-            o.ServiceId = cluster.ServiceId;
-        });
+        var cluster = client.Services.AddClusterIds(configuration);
 
         if (cluster.UsesRedis)
         {
@@ -129,13 +96,19 @@ public static class GatewayOrleansExtensions
         }
 
         client.AddMemoryStreams(UpstreamStreams.ProviderName);
-        client.Services.AddGatewayLeaseOptions();
+        client.Services.AddEdgeLeaseOptions();
         return client;
     }
 
-    private static void AddGatewayLeaseOptions(this IServiceCollection services)
+    /// <summary>The cluster's ids, the same for silos and clients (a client joins only the cluster whose ids it has).</summary>
+    private static GatewayClusterOptions AddClusterIds(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<EdgeLeaseOptions>().BindConfiguration(EdgeLeaseOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EdgeLeaseOptions>, EdgeLeaseOptionsValidator>();
+        var cluster = configuration.GetGatewayClusterOptions();
+        services.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        return cluster;
     }
 }

@@ -1,11 +1,12 @@
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
+using OrleansGateway.Streams.Kafka;
 
-namespace OrleansGateway.Streams.Kafka;
+namespace OrleansGateway.EdgeHost.Upstream.Kafka;
 
 /// <summary>Where client <c>up</c> frames go: one Kafka topic (docs/kafka.md, "Upstream"). Section <see cref="SectionName"/>.</summary>
-public sealed class KafkaUpstreamOptions : KafkaClientOptions
+internal sealed class KafkaUpstreamOptions : KafkaClientOptions
 {
     public const string SectionName = "Gateway:Kafka:Upstream";
 

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OrleansGateway.Grains.Edges;
+using OrleansGateway.Grains.Mailboxes;
+
+namespace OrleansGateway.Grains.Hosting;
+
+/// <summary>What a silo adds for the grains of this assembly: their options and per-silo services.</summary>
+public static class GrainsServiceCollectionExtensions
+{
+    /// <summary>
+    /// The grains' options and services on a silo already made a gateway silo (<c>AddGatewaySilo</c> in Hosting).
+    /// Fails at once when Redis durability is asked for without a Redis to use.
+    /// </summary>
+    public static ISiloBuilder AddGatewayGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.Services.AddGatewayGrainServices();
+        var mailbox = configuration.GetSection(MailboxOptions.SectionName).Get<MailboxOptions>() ?? new();
+        if (mailbox.Durability == MailboxDurability.Redis && MailboxStoreFactory.RedisConnection(mailbox, configuration) is null)
+        {
+            throw new OptionsValidationException(MailboxOptions.SectionName, typeof(MailboxOptions),
+                [$"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {MailboxStoreFactory.ClusterRedisKey}."]);
+        }
+
+        return silo;
+    }
+
+    /// <summary>
+    /// The services client and channel grains need (options, the per-silo edge directory and its sweep, metrics), without
+    /// clustering: for silos configured elsewhere, e.g. test clusters.
+    /// </summary>
+    public static IServiceCollection AddGatewayGrainServices(this IServiceCollection services)
+    {
+        services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MailboxOptions>>(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName));
+        services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ChannelOptions>>(new RetentionOptionsValidator<ChannelOptions>(ChannelOptions.SectionName));
+        services.AddEdgeLeaseOptions();
+        services.AddSingleton<EdgeDirectory>();
+        services.AddHostedService<EdgeSweeper>();
+        services.AddSingleton<GrainMetrics>();
+        services.AddSingleton<MailboxStoreFactory>();
+        services.AddSingleton(TimeProvider.System);
+        return services;
+    }
+}
