@@ -97,10 +97,10 @@ internal sealed partial class ClientSession : IDrainableSession, ICursorOwner, I
                 // Registered before attaching: pushes that race the attach reply are held in _pending, not lost.
                 // No grain reference is held across the session's life (memory per connection): rebuilt for the detach.
                 // Repeatable: the grain records a session id once.
-                var result = await CallAsync(
+                var result = await EdgeTracing.AttachAsync(this, lastSeq, static (session, lastSeq) => session.CallAsync(
                     static (session, lastSeq) => session._services.Grains.Client(session.ClientId).AttachAsync(
                         session._services.Edge.EdgeId, session._services.Edge.Reference, session.SessionId, lastSeq, session._services.Limits.MaxSessionsPerClient),
-                    lastSeq);
+                    lastSeq));
                 if (result.SessionLimitReached)
                 {
                     // Refused across the cluster (this edge's own count passed before the upgrade): nothing attached.

@@ -1,5 +1,6 @@
 using OrleansGateway.EdgeHost.Auth;
 using OrleansGateway.EdgeHost.Cluster;
+using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains;
@@ -19,7 +20,10 @@ internal sealed partial class FrameDispatcher(
     JwtAuthenticator authenticator,
     ILogger<FrameDispatcher> logger)
 {
-    public Task DispatchAsync(ClientSession session, ClientFrame frame) => frame.Type switch
+    public Task DispatchAsync(ClientSession session, ClientFrame frame) =>
+        EdgeTracing.DispatchAsync(this, session, frame, static (dispatcher, session, frame) => dispatcher.DispatchCoreAsync(session, frame));
+
+    private Task DispatchCoreAsync(ClientSession session, ClientFrame frame) => frame.Type switch
     {
         ClientFrameType.Ping => Reply(session, JsonFrameCodec.Pong(frame.Id)),
         ClientFrameType.Send => SendAsync(session, frame),

@@ -77,6 +77,7 @@ public static class GatewayOrleansExtensions
                 });
         }
 
+        silo.AddGatewayTracing(configuration);
         silo.Services.AddGatewayGrainServices();
         var mailbox = configuration.GetSection(MailboxOptions.SectionName).Get<MailboxOptions>() ?? new();
         if (mailbox.Durability == MailboxDurability.Redis && MailboxStoreFactory.RedisConnection(mailbox, configuration) is null)
@@ -131,6 +132,7 @@ public static class GatewayOrleansExtensions
         }
 
         client.AddMemoryStreams(UpstreamStreams.ProviderName);
+        client.AddGatewayTracing(configuration);
         client.Services.AddGatewayLeaseOptions();
         return client;
     }

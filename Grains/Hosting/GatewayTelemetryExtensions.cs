@@ -31,6 +31,7 @@ public static class GatewayTelemetryExtensions
                 ? MetricStreamConfiguration.Drop
                 : null)
             .AddPrometheusExporter());
+        builder.AddGatewayTracing();
         return builder;
     }
 

@@ -58,6 +58,7 @@ public sealed partial class KafkaUpstreamProducer : IDisposable
             },
         };
 
+        using var span = KafkaTracing.StartProduce(_options.Topic, message.Headers);
         var producer = GetProducer();
         try
         {
