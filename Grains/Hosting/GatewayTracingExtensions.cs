@@ -21,10 +21,12 @@ public static class GatewayTracingExtensions
 
     /// <summary>
     /// Sources traced: the gateway's own (<c>OrleansGateway.EdgeHost</c>, <c>OrleansGateway.Grains</c>,
-    /// <c>OrleansGateway.Streams.Kafka</c>) and Orleans' grain calls. Not Orleans' runtime, lifecycle or storage sources:
-    /// membership and directory traffic would outnumber the messages.
+    /// <c>OrleansGateway.Streams.Kafka</c>) and Orleans' grain calls. Orleans files a call under its runtime source
+    /// when the grain interface's namespace starts with "Orleans", which ours (<c>OrleansGateway.Grains</c>) does, so
+    /// that source is needed for our own grain calls; Orleans' lifecycle and storage sources are left out.
     /// </summary>
-    public static readonly string[] TracedSources = ["OrleansGateway.*", ActivitySources.ApplicationGrainActivitySourceName];
+    public static readonly string[] TracedSources =
+        ["OrleansGateway.*", ActivitySources.ApplicationGrainActivitySourceName, ActivitySources.RuntimeActivitySourceName];
 
     /// <summary>True when this process traces: <c>Gateway:Telemetry:Tracing</c>, by default whether an OTLP endpoint is set.</summary>
     public static bool IsTracingEnabled(this IConfiguration configuration) =>
@@ -40,16 +42,8 @@ public static class GatewayTracingExtensions
         var otel = builder.Services.AddOpenTelemetry();
         if (configuration.IsTracingEnabled())
         {
-            var ratio = configuration.GetSection(GatewayTelemetryOptions.SectionName).Get<GatewayTelemetryOptions>()?.TraceSampleRatio;
-            otel.WithTracing(tracing =>
-            {
-                tracing.AddSource(TracedSources);
-                if (ratio is { } r)
-                {
-                    // Otherwise the SDK reads OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default: parentbased_always_on).
-                    tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(r)));
-                }
-            });
+            var ratio = GatewaySampler.Ratio(configuration);
+            otel.WithTracing(tracing => tracing.AddSource(TracedSources).SetSampler(new GatewaySampler(ratio)));
         }
 
         if (!string.IsNullOrWhiteSpace(configuration[OtlpEndpointKey]))
@@ -79,8 +73,8 @@ public sealed class GatewayTelemetryOptions
 
     /// <summary>
     /// Fraction of new traces sampled (0 to 1), parent-based: a span whose parent was sampled is sampled. Default:
-    /// unset, so the standard <c>OTEL_TRACES_SAMPLER</c> and <c>OTEL_TRACES_SAMPLER_ARG</c> apply, and without them
-    /// every trace is sampled (the OpenTelemetry default).
+    /// unset, so the standard <c>OTEL_TRACES_SAMPLER</c> and <c>OTEL_TRACES_SAMPLER_ARG</c> apply (ratio samplers and
+    /// <c>always_off</c>; see <see cref="GatewaySampler.Ratio"/>), and without them every trace is sampled.
     /// </summary>
     public double? TraceSampleRatio { get; set; }
 }
