@@ -1,48 +1,33 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using OpenTelemetry;
-using OpenTelemetry.Trace;
-using OrleansGateway.Grains.Hosting;
-
 namespace OrleansGateway.IntegrationTests.Fixtures;
 
-/// <summary>
-/// A gateway with tracing on (<c>Gateway:Telemetry:Tracing</c>: Orleans' activity propagation on silos and edges) and
-/// one OpenTelemetry tracer provider for the whole test process, with the product's sampler at ratio 1, that keeps every finished span.
-/// One provider, not one per host: all hosts share the process's activity sources, so per-host exporters would each see
-/// every span.
-/// </summary>
+/// <summary>A gateway with tracing on (Orleans' activity propagation on silos and edges) and its spans recorded.</summary>
 public sealed class TracingGatewayCluster : GatewayCluster
 {
-    private readonly ConcurrentQueue<Activity> _spans = new();
-    private TracerProvider? _tracer;
-
-    /// <summary>Every span finished so far, in the order they ended.</summary>
-    public IReadOnlyList<Activity> Spans => _spans.ToArray();
-
-    public override async Task InitializeAsync()
-    {
-        _tracer = Sdk.CreateTracerProviderBuilder()
-            .AddSource(GatewayTracingExtensions.TracedSources)
-            .SetSampler(new GatewaySampler(1.0))
-            .AddProcessor(new KeepProcessor(_spans))
-            .Build();
-        await base.InitializeAsync();
-    }
+    public SpanRecorder Recorder { get; } = new();
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        _tracer?.Dispose();
+        Recorder.Dispose();
     }
 
     protected override IEnumerable<KeyValuePair<string, string?>> CommonConfiguration() =>
-        [.. base.CommonConfiguration(), new("Gateway:Telemetry:Tracing", "true")];
+        [.. base.CommonConfiguration(), SpanRecorder.TracingSetting];
+}
 
-    private sealed class KeepProcessor(ConcurrentQueue<Activity> spans) : BaseProcessor<Activity>
+/// <summary>The Kafka gateway with tracing on and its spans recorded.</summary>
+public sealed class TracingKafkaGatewayCluster : KafkaGatewayCluster
+{
+    public SpanRecorder Recorder { get; } = new();
+
+    public override async Task DisposeAsync()
     {
-        public override void OnEnd(Activity data) => spans.Enqueue(data);
+        await base.DisposeAsync();
+        Recorder.Dispose();
     }
+
+    protected override IEnumerable<KeyValuePair<string, string?>> CommonConfiguration() =>
+        [.. base.CommonConfiguration(), SpanRecorder.TracingSetting];
 }
 
 [CollectionDefinition(Name)]
