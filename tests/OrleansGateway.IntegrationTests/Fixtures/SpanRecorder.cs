@@ -23,9 +23,6 @@ public sealed class SpanRecorder : IDisposable
             .AddProcessor(new KeepProcessor(_spans))
             .Build();
 
-    /// <summary>The configuration that turns tracing (Orleans' activity propagation) on in the hosts.</summary>
-    public static KeyValuePair<string, string?> TracingSetting => new("Gateway:Telemetry:Tracing", "true");
-
     /// <summary>Every span finished so far, in the order they ended.</summary>
     public IReadOnlyList<Activity> Spans => _spans.ToArray();
 

@@ -18,8 +18,8 @@ public sealed class KafkaTracingTests(TracingKafkaGatewayCluster cluster) : ICla
 
         Assert.Equal("ok", (await sender.RequestAsync($$$"""{"t":"up","id":"$id","topic":"orders","data":{"run":"{{{run}}}"}}""")).Type());
 
-        var up = await cluster.Recorder.WaitForSpanAsync(s => s.OperationName == "up" && (string?)s.GetTagItem("ogw.client_id") == client, "the up frame's span");
-        var publish = await cluster.Recorder.WaitForSpanAsync(s => s.Source.Name == KafkaTracing.SourceName && s.ParentSpanId == up.SpanId, "the publish span under it");
+        var up = await cluster.Recorder!.WaitForSpanAsync(s => s.OperationName == "up" && (string?)s.GetTagItem("ogw.client_id") == client, "the up frame's span");
+        var publish = await cluster.Recorder!.WaitForSpanAsync(s => s.Source.Name == KafkaTracing.SourceName && s.ParentSpanId == up.SpanId, "the publish span under it");
         Assert.Equal(ActivityKind.Producer, publish.Kind);
         var record = KafkaTestKit.ConsumeAll(cluster.Kafka.BootstrapServers, cluster.UpstreamTopic)
             .Single(r => Encoding.UTF8.GetString(r.Message.Value).Contains(run, StringComparison.Ordinal));
@@ -41,9 +41,9 @@ public sealed class KafkaTracingTests(TracingKafkaGatewayCluster cluster) : ICla
         await cluster.Producer.ProduceAsync(cluster.InboundTopic, message);
         await recipient.WaitForMessagesAsync(1);
 
-        var inbound = await cluster.Recorder.WaitForSpanAsync(s => s.OperationName == "inbound client" && s.TraceId == producer.TraceId, "the grain's inbound span");
+        var inbound = await cluster.Recorder!.WaitForSpanAsync(s => s.OperationName == "inbound client" && s.TraceId == producer.TraceId, "the grain's inbound span");
         Assert.Equal(producer.SpanId, inbound.ParentSpanId);
-        var deliver = await cluster.Recorder.WaitForSpanAsync(
+        var deliver = await cluster.Recorder!.WaitForSpanAsync(
             s => s.OperationName == "deliver message" && s.TraceId == producer.TraceId && (string?)s.GetTagItem("ogw.client_id") == client,
             "the recipient edge's delivery span");
         Assert.Equal(inbound.SpanId, deliver.ParentSpanId);

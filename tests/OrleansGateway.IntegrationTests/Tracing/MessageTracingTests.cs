@@ -41,7 +41,7 @@ public sealed class MessageTracingTests(TracingGatewayCluster cluster)
             s => s.OperationName == "deliver message" && (string?)s.GetTagItem("ogw.client_id") == recipient && s.TraceId == send.TraceId,
             "the recipient edge's delivery span in the send's trace");
 
-        var trace = cluster.Recorder.Spans.Where(s => s.TraceId == send.TraceId).ToList();
+        var trace = cluster.Recorder!.Spans.Where(s => s.TraceId == send.TraceId).ToList();
         var byId = trace.ToDictionary(s => s.SpanId);
 
         // One root: the frame on the sender's edge; every other span's parent is in the same trace.
@@ -76,9 +76,9 @@ public sealed class MessageTracingTests(TracingGatewayCluster cluster)
         var resume = await WaitForSpanAsync(s => s.OperationName == "resume" && (string?)s.GetTagItem("ogw.client_id") == client, "the resume span");
         Assert.Equal(default, attach.ParentSpanId);
         Assert.Equal(true, resume.GetTagItem("ogw.recovered"));
-        Assert.Contains(cluster.Recorder.Spans, s => s.TraceId == resume.TraceId && s.ParentSpanId == resume.SpanId
+        Assert.Contains(cluster.Recorder!.Spans, s => s.TraceId == resume.TraceId && s.ParentSpanId == resume.SpanId
             && s.Kind == ActivityKind.Client && s.OperationName.Contains(nameof(IClientGrain.AttachAsync), StringComparison.Ordinal));
     }
 
-    private Task<Activity> WaitForSpanAsync(Func<Activity, bool> match, string what) => cluster.Recorder.WaitForSpanAsync(match, what);
+    private Task<Activity> WaitForSpanAsync(Func<Activity, bool> match, string what) => cluster.Recorder!.WaitForSpanAsync(match, what);
 }
