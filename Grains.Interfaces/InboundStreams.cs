@@ -24,4 +24,12 @@ public sealed record InboundMessage(
     [property: Id(0)] string From,
     [property: Id(1)] byte[] Data,
     [property: Id(2)] string? Source = null,
-    [property: Id(3)] long Position = 0);
+    [property: Id(3)] long Position = 0)
+{
+    /// <summary>
+    /// The W3C <c>traceparent</c> the record came with (Kafka header <c>traceparent</c>), so the grain's span continues
+    /// the producer's trace; null when it had none. Last and optional, so peers built before it still read the record.
+    /// </summary>
+    [Id(4)]
+    public string? TraceParent { get; init; }
+}

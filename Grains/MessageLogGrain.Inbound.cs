@@ -30,6 +30,8 @@ internal abstract partial class MessageLogGrain : IStreamSubscriptionObserver
             return;
         }
 
+        using var span = GrainTracing.StartInbound(Kind, message);
+
         // The grain is not reentrant, so the one append this causes is the one that persists the position with it.
         _accepting = message.Source is { } source ? new InboundPosition(source, message.Position) : null;
         try

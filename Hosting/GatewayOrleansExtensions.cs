@@ -75,6 +75,7 @@ public static class GatewayOrleansExtensions
         }
 
         silo.Services.AddEdgeLeaseOptions();
+        silo.AddGatewayTracing(configuration);
         return silo;
     }
 
@@ -97,6 +98,7 @@ public static class GatewayOrleansExtensions
 
         client.AddMemoryStreams(UpstreamStreams.ProviderName);
         client.Services.AddEdgeLeaseOptions();
+        client.AddGatewayTracing(configuration);
         return client;
     }
 

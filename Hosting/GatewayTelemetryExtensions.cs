@@ -36,6 +36,7 @@ public static class GatewayTelemetryExtensions
                 ? MetricStreamConfiguration.Drop
                 : null)
             .AddPrometheusExporter());
+        builder.AddGatewayTracing();
         return builder;
     }
 

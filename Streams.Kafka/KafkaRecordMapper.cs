@@ -84,7 +84,7 @@ internal static class KafkaRecordMapper
         }
 
         var streamId = StreamId.Create(streamNamespace, streamKey);
-        return new KafkaMappedRecord(streamId, new InboundMessage(from, value, KafkaRecordRouting.Source(topic, partition), offset), null);
+        return new KafkaMappedRecord(streamId, new InboundMessage(from, value, KafkaRecordRouting.Source(topic, partition), offset) { TraceParent = KafkaTracing.ReadTraceParent(headers) }, null);
     }
 
     /// <summary>True when <paramref name="utf8"/> holds exactly one JSON value (whitespace around it allowed).</summary>

@@ -34,6 +34,7 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         metrics.Delivered(batch.Messages, sessions.Length, now);
+        EdgeTracing.Delivered("message", batch.ClientId, batch.Messages, sessions.Length);
         return Task.CompletedTask;
     }
 
@@ -84,6 +85,7 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
         }
 
         metrics.Delivered(batch.Messages, subscribers.Length, time.GetUtcNow().ToUnixTimeMilliseconds());
+        EdgeTracing.Delivered("publication", batch.Channel, batch.Messages, subscribers.Length);
         return Task.CompletedTask;
     }
 

@@ -61,6 +61,7 @@ internal sealed partial class EdgeDrainer(
     {
         // Yield first: the caller (SIGTERM handler, admin request) gets its task back at once.
         await Task.Yield();
+        using var span = EdgeTracing.StartDrain(sessions.Count);
         var settings = options.Value;
         var started = time.GetUtcNow();
         var deadline = started + settings.Deadline;

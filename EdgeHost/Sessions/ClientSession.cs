@@ -1,5 +1,6 @@
 using OrleansGateway.EdgeHost.Auth;
 using OrleansGateway.EdgeHost.Configuration;
+using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Draining;
 using OrleansGateway.EdgeHost.Protocol;
 
@@ -90,11 +91,11 @@ internal sealed partial class ClientSession : IDrainableSession, IExpiringSessio
         {
             // No grain reference is held across the session's life (memory per connection): rebuilt for the detach.
             // Repeatable: the grain records a session id once.
-            var result = await _services.Calls.RepeatableAsync(
+            var result = await EdgeTracing.AttachAsync(this, lastSeq, static (session, lastSeq) => session._services.Calls.RepeatableAsync(
                 static a => a.session._services.Grains.Client(a.session.ClientId).AttachAsync(
                     a.session._services.Edge.EdgeId, a.session._services.Edge.Reference, a.session.SessionId, a.lastSeq, a.session._services.Limits.MaxSessionsPerClient),
-                (session: this, lastSeq),
-                ClientId);
+                (session, lastSeq),
+                session.ClientId));
             if (result.SessionLimitReached)
             {
                 // Refused across the cluster (this edge's own count passed before the upgrade): nothing attached.

@@ -2,6 +2,7 @@ using OrleansGateway.EdgeHost.Auth;
 using Microsoft.Extensions.Options;
 using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Configuration;
+using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains;
@@ -25,7 +26,10 @@ internal sealed partial class FrameDispatcher(
 {
     private readonly int _maxSubscriptions = limits.Value.MaxSubscriptionsPerSession;
 
-    public Task DispatchAsync(ClientSession session, ClientFrame frame) => frame.Type switch
+    public Task DispatchAsync(ClientSession session, ClientFrame frame) =>
+        EdgeTracing.DispatchAsync(this, session, frame, static (dispatcher, session, frame) => dispatcher.DispatchCoreAsync(session, frame));
+
+    private Task DispatchCoreAsync(ClientSession session, ClientFrame frame) => frame.Type switch
     {
         ClientFrameType.Ping => Reply(session, JsonFrameCodec.Pong(frame.Id)),
         ClientFrameType.Send => SendAsync(session, frame),

@@ -10,7 +10,16 @@ public sealed record MailboxMessage(
     [property: Id(0)] long Seq,
     [property: Id(1)] string From,
     [property: Id(2)] byte[] Data,
-    [property: Id(3)] long AcceptedAtUnixMs);
+    [property: Id(3)] long AcceptedAtUnixMs)
+{
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the call that appended it, only when that call was sampled (null otherwise, and
+    /// always with tracing off): pushes are batched per edge, so the recipient's edge parents its delivery span on this.
+    /// Last and optional, so peers built before it still read the record.
+    /// </summary>
+    [Id(4)]
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>Messages for one client, pushed once to an edge that holds at least one of its sessions.</summary>
 [GenerateSerializer, Immutable, Alias("ogw.MailboxBatch")]

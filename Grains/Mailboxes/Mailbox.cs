@@ -1,3 +1,5 @@
+using OrleansGateway.Grains.Edges;
+
 namespace OrleansGateway.Grains.Mailboxes;
 
 /// <summary>
@@ -38,7 +40,7 @@ internal sealed class Mailbox
 
     public MailboxMessage Append(string from, byte[] data)
     {
-        var message = new MailboxMessage(_seq + 1, from, data, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        var message = new MailboxMessage(_seq + 1, from, data, _time.GetUtcNow().ToUnixTimeMilliseconds()) { TraceParent = GrainTracing.CurrentTraceParent() };
         Adopt(message);
         return message;
     }

@@ -14,10 +14,12 @@ internal static class SiloHostExtensions
         builder.Services.AddOptions<SiloOptions>().BindConfiguration(SiloOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = siloOptions.ShutdownTimeout);
+        var dashboard = configuration.GetSiloDashboardOptions();
 
         builder.UseOrleans(silo =>
         {
             silo.AddGatewaySilo(configuration).AddGatewayGrains(configuration);
+            builder.AddSiloDashboard(silo, dashboard);
             if (siloOptions.KubernetesHosting ?? Environment.GetEnvironmentVariable("POD_NAME") is not null)
             {
                 // After AddGatewaySilo: the pod's name, IP and orleans/* labels take precedence.
@@ -36,6 +38,7 @@ internal static class SiloHostExtensions
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
         app.MapGatewayMetrics();
+        app.MapSiloDashboard();
         return app;
     }
 }

@@ -59,6 +59,7 @@ internal sealed partial class KafkaUpstreamProducer : IDisposable
             },
         };
 
+        using var span = KafkaTracing.StartProduce(_options.Topic, message.Headers);
         var producer = GetProducer();
         try
         {

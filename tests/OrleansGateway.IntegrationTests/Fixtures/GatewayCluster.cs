@@ -59,6 +59,9 @@ public class GatewayCluster : IAsyncLifetime
     /// <summary>The cluster identity (lease key) of the edge at <paramref name="edge"/>.</summary>
     public string EdgeId(Uri edge) => _edges.Single(e => EdgeUri(e) == edge).Services.GetRequiredService<OrleansGateway.EdgeHost.Cluster.LocalEdge>().EdgeId;
 
+    /// <summary>Set by tracing fixtures: tracing is on in every host and their spans are recorded here; null otherwise.</summary>
+    public SpanRecorder? Recorder { get; protected init; }
+
     /// <summary>An Orleans client, like a .NET backend would have.</summary>
     public IClusterClient Backend => _backend!.Services.GetRequiredService<IClusterClient>();
 
@@ -224,6 +227,8 @@ public class GatewayCluster : IAsyncLifetime
             await StopQuietlyAsync(silo.Host.StopAsync);
             silo.Host.Dispose();
         }
+
+        Recorder?.Dispose();
     }
 
     private static async Task StopQuietlyAsync(Func<CancellationToken, Task> stop)
@@ -258,6 +263,7 @@ public class GatewayCluster : IAsyncLifetime
         new("Gateway:Cluster:Redis", Redis),
         new("Gateway:Cluster:ClientDropTimeout", "00:00:05"),
         new("Gateway:Lease:Ttl", LeaseTtl.ToString()),
+        new("Gateway:Telemetry:Tracing", Recorder is null ? null : "true"),
     ];
 
     private WebApplication BuildEdge(IDictionary<string, string?>? overrides)

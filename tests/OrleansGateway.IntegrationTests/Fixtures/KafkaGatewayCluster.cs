@@ -7,7 +7,7 @@ namespace OrleansGateway.IntegrationTests.Fixtures;
 /// The gateway with Kafka as the broker to backends, against librdkafka's mock cluster (3 brokers, real Kafka
 /// protocol on loopback): silos consume the inbound topic, edges produce <c>up</c> frames to the upstream topic.
 /// </summary>
-public sealed class KafkaGatewayCluster : GatewayCluster
+public class KafkaGatewayCluster : GatewayCluster
 {
     public KafkaGatewayCluster() : base(silos: 2, edges: 2)
     {

@@ -20,7 +20,7 @@ public sealed partial class MetricsDocumentationTests
     }
 
     /// <summary>Every <c>meter.CreateX("ogw.…", …, unit)</c> in the product, named as the OpenTelemetry Prometheus exporter names it.</summary>
-    private static HashSet<string> DefinedMetrics()
+    internal static HashSet<string> DefinedMetrics()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var project in new[] { "EdgeHost", "Grains", "Silo", "Streams.Kafka" })

@@ -167,6 +167,8 @@ public sealed class ManifestTests
     [InlineData("Gateway:Kafka:Upstream:Topic")]
     [InlineData("Gateway:Drain:AdminToken")]
     [InlineData("Gateway:Silo:ShutdownTimeout")]
+    [InlineData("Gateway:Dashboard:Password")]
+    [InlineData("Gateway:Telemetry:TraceSampleRatio")]
     [InlineData("Gateway:EmbeddedSilo")]
     public void ConfigurationKeys_BindableKey_IsAccepted(string key)
     {
