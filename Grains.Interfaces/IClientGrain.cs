@@ -1,60 +1,27 @@
 namespace OrleansGateway.Grains;
 
 /// <summary>
-/// The per-client grain (key = client id, the JWT <c>sub</c>): a sequence-numbered mailbox with bounded
-/// retention, and the sessions currently attached to it through edges.
+/// A client as backends see it (key = client id, the JWT <c>sub</c>): send it a message, disconnect it, ask whether it
+/// is online. Any Orleans client of the cluster may call it. What edges and silos call among themselves (attach,
+/// detach, gap repair, re-push) is <see cref="IClientSessionGrain"/>, on the same grain.
 /// </summary>
 /// <remarks>
-/// Backends call <see cref="SendAsync"/>, <see cref="DisconnectAsync"/> and <see cref="GetPresenceAsync"/>
-/// through any Orleans client; edges call <c>AttachAsync</c> and <see cref="DetachAsync"/>.
+/// The wire alias is new with this contract: backends built against it need silos of the same release or later
+/// (upgrade the gateway before its backends). Backends built against the previous contract keep working: their calls
+/// carry the old alias, which <see cref="IClientSessionGrain"/> still answers (docs/operations.md, "Wire compatibility").
 /// </remarks>
-[Alias("ogw.IClientGrain")]
+[Alias("ogw.backend.IClientGrain")]
 public interface IClientGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Attaches a session held by <paramref name="edgeId"/>. Returns the welcome state and every retained
-    /// message after <paramref name="lastSeq"/>; live messages follow through <paramref name="edge"/>.
+    /// Appends a message to the client's mailbox and pushes it to every edge holding one of its sessions. When this
+    /// returns, the message is retained: it reaches the client now or when it resumes within retention.
     /// </summary>
-    /// <param name="edgeId">The edge instance id (one per edge process).</param>
-    /// <param name="edge">That edge's observer; messages are pushed once per edge.</param>
-    /// <param name="sessionId">Edge-local session id.</param>
-    /// <param name="lastSeq">The highest seq the client has processed, or null for a fresh start.</param>
-    [Alias("Attach")]
-    Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq);
-
-    /// <summary>
-    /// As <see cref="AttachAsync(string, IEdgeObserver, long, long?)"/>, but refused (nothing attached,
-    /// <see cref="AttachResult.SessionLimitReached"/> set) when the client already has
-    /// <paramref name="maxSessions"/> sessions across all edges: the cluster-wide cap on tabs and devices.
-    /// </summary>
-    [Alias("AttachCapped")]
-    Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq, int maxSessions);
-
-    /// <summary>
-    /// Pushes the newest retained message to every attached edge once more. The silo's sweep calls it once per
-    /// interval for grains that pushed since the last sweep, so a lost push that was the last before a quiet period
-    /// is still repaired (edges drop the repeat as a duplicate when nothing was lost). Not for backends.
-    /// </summary>
-    [Alias("RepushLast")]
-    Task RepushLastAsync();
-
-    /// <summary>Detaches a session. Idempotent.</summary>
-    [Alias("Detach")]
-    Task DetachAsync(string edgeId, long sessionId);
-
-    /// <summary>
-    /// Appends a message to the mailbox and pushes it to every edge holding a session. When this returns,
-    /// the message is retained: the sender may be told <c>ok</c>.
-    /// </summary>
-    /// <param name="from">Sender client id, or a backend's name.</param>
+    /// <param name="from">Sender: a backend's name, or a client id.</param>
     /// <param name="data">Payload as raw UTF-8 JSON.</param>
     /// <returns>The seq assigned to the message.</returns>
     [Alias("Send")]
     Task<long> SendAsync(string from, byte[] data);
-
-    /// <summary>Messages retained after <paramref name="afterSeq"/>, in order (edges use it to repair a gap).</summary>
-    [Alias("ReadSince")]
-    Task<AttachResult> ReadSinceAsync(long afterSeq);
 
     /// <summary>Closes every session of the client with <c>bye</c> <paramref name="code"/>. Returns how many were told.</summary>
     [Alias("Disconnect")]

@@ -8,7 +8,7 @@ namespace OrleansGateway.Grains;
 /// </summary>
 /// <remarks>
 /// Silos send <see cref="PushAsync"/> and <see cref="DisconnectAsync"/>. <see cref="DeliverAsync"/>,
-/// <see cref="DeliverManyAsync"/> and <see cref="PublishAsync"/> are what silos of earlier releases send: edges keep
+/// <see cref="DeliverManyAsync"/> and <see cref="DeliverPublicationsAsync"/> are what silos of earlier releases send: edges keep
 /// serving them during a rolling deploy (edges roll before silos, docs/operations.md).
 /// </remarks>
 [Alias("ogw.IEdgeObserver")]
@@ -27,11 +27,11 @@ public interface IEdgeObserver : IGrainObserver
 
     /// <summary>New publications on one channel; the edge fans them out to its local subscribers.</summary>
     [OneWay, Alias("Publish")]
-    Task PublishAsync(ChannelBatch batch);
+    Task DeliverPublicationsAsync(ChannelBatch batch);
 
     /// <summary>
     /// What a silo's grains pushed to this edge in the same instant, direct messages and channel publications alike,
-    /// in one call. Equivalent to <see cref="DeliverAsync"/> for each mailbox batch and <see cref="PublishAsync"/> for
+    /// in one call. Equivalent to <see cref="DeliverAsync"/> for each mailbox batch and <see cref="DeliverPublicationsAsync"/> for
     /// each channel batch, each kind in order.
     /// </summary>
     [OneWay, Alias("Push")]

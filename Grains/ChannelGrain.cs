@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Grains;
 
@@ -9,8 +9,8 @@ namespace OrleansGateway.Grains;
 /// subscribers on 3 edges costs 3 pushes per publication (fewer calls: they join the silo's per-edge pushes).
 /// </summary>
 [ImplicitStreamSubscription(InboundStreams.ChannelNamespace)]
-internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MailboxStoreFactory stores)
-    : MessageLogGrain(options.Value, time, edges, metrics, stores), IChannelGrain
+internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
+    : MessageLogGrain(options.Value, time, edges, metrics, stores), IChannelGrain, IChannelSubscriptionGrain
 {
     protected override string Kind => "channel";
 
@@ -28,7 +28,7 @@ internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvide
         return publication.Seq;
     }
 
-    public async Task<AttachResult> SubscribeEdgeAsync(string edgeId, IEdgeObserver edge, long? since)
+    public async Task<StreamReplay> SubscribeEdgeAsync(string edgeId, IEdgeObserver edge, long? since)
     {
         await PruneAsync();
         Edges.Add(edgeId, edge);
@@ -46,7 +46,7 @@ internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvide
         return Task.CompletedTask;
     }
 
-    public Task<AttachResult> ReadSinceAsync(long? since) => Task.FromResult(Read(since));
+    public Task<StreamReplay> ReadSinceAsync(long? since) => Task.FromResult(Read(since));
 
     public Task RepushLastAsync()
     {

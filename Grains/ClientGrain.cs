@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Grains;
 
@@ -9,8 +9,8 @@ namespace OrleansGateway.Grains;
 /// never interleave, which is what makes the resume seam gap-free.
 /// </summary>
 [ImplicitStreamSubscription(InboundStreams.ClientNamespace)]
-internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MailboxStoreFactory stores)
-    : MessageLogGrain(options.Value, time, edges, metrics, stores), IClientGrain
+internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
+    : MessageLogGrain(options.Value, time, edges, metrics, stores), IClientGrain, IClientSessionGrain
 {
     protected override string Kind => "client";
 
@@ -20,16 +20,13 @@ internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider
 
     private string ClientId => Key;
 
-    public Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq) =>
-        AttachAsync(edgeId, edge, sessionId, lastSeq, int.MaxValue);
-
-    public async Task<AttachResult> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq, int maxSessions)
+    public async Task<StreamReplay> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq, int maxSessions)
     {
         // Pruned first: sessions of edges whose lease lapsed (crashed edges) must not count against the cap.
         await PruneAsync();
         if (Edges.SessionCount >= maxSessions && !Edges.Contains(edgeId, sessionId))
         {
-            return new AttachResult(MessageLog.Seq, false, []) { SessionLimitReached = true };
+            return new StreamReplay(MessageLog.Seq, false, []) { SessionLimitReached = true };
         }
 
         Edges.Add(edgeId, edge, sessionId);
@@ -65,7 +62,7 @@ internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider
         return Task.CompletedTask;
     }
 
-    public Task<AttachResult> ReadSinceAsync(long afterSeq) => Task.FromResult(MessageLog.ReadSince(afterSeq));
+    public Task<StreamReplay> ReadSinceAsync(long afterSeq) => Task.FromResult(MessageLog.ReadSince(afterSeq));
 
     public async Task<int> DisconnectAsync(string code)
     {

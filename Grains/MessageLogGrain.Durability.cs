@@ -1,11 +1,11 @@
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Grains;
 
 /// <summary>Durability: the log loaded from the durable store on activation, and each append persisted before it is acknowledged.</summary>
 internal abstract partial class MessageLogGrain
 {
-    private readonly MailboxStoreFactory _stores;
+    private readonly MessageLogStoreFactory _stores;
     private DurableAppender? _durable;
 
     private async Task LoadDurableAsync()
@@ -30,9 +30,9 @@ internal abstract partial class MessageLogGrain
 
     /// <summary>
     /// Appends to <paramref name="log"/> and, with durability, persists before returning; if persisting fails the
-    /// caller's send fails with <see cref="MailboxStoreException"/> (never acknowledged, and its seq never given twice).
+    /// caller's send fails with <see cref="MessageLogStoreException"/> (never acknowledged, and its seq never given twice).
     /// </summary>
-    protected async Task<MailboxMessage> AppendAsync(Mailbox log, string from, byte[] data)
+    protected async Task<StreamMessage> AppendAsync(MessageLog log, string from, byte[] data)
     {
         var message = _durable is null ? log.Append(from, data) : await _durable.AppendAsync(log, from, data, _accepting, Inbound);
         Metrics.Accepted(Kind);

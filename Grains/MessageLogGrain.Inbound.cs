@@ -1,7 +1,7 @@
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using OrleansGateway.Grains.Edges;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Grains;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using OrleansGateway.Grains.Edges;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Grains;
 
@@ -37,7 +37,7 @@ internal abstract partial class MessageLogGrain : IGrainMigrationParticipant
             Inbound.Restore(positions);
         }
 
-        if (rehydrationContext.TryGetValue(LogMigrationKey, out MailboxSnapshot? log) && log is not null)
+        if (rehydrationContext.TryGetValue(LogMigrationKey, out MessageLogSnapshot? log) && log is not null)
         {
             MessageLog = NewLog(log);
         }

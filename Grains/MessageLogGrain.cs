@@ -1,5 +1,5 @@
 using OrleansGateway.Grains.Edges;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Grains;
 
@@ -23,7 +23,7 @@ internal abstract partial class MessageLogGrain : Grain, ITrackedGrain
     private readonly EdgeDirectory _directory;
     private bool _repushPending;
 
-    protected MessageLogGrain(RetentionOptions retention, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MailboxStoreFactory stores)
+    protected MessageLogGrain(RetentionOptions retention, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
     {
         _retention = retention;
         _time = time;
@@ -35,7 +35,7 @@ internal abstract partial class MessageLogGrain : Grain, ITrackedGrain
     }
 
     /// <summary>The retained messages: the mailbox of a client, the history of a channel.</summary>
-    protected Mailbox MessageLog { get; private set; }
+    protected MessageLog MessageLog { get; private set; }
 
     /// <summary>The edges this grain pushes to, with the sessions attached through each.</summary>
     protected EdgeSessions Edges { get; }
@@ -102,7 +102,7 @@ internal abstract partial class MessageLogGrain : Grain, ITrackedGrain
     /// The sweep's re-push is being served: later pushes ask for a new one. The newest message, when there is one and
     /// an edge to push it to.
     /// </summary>
-    protected MailboxMessage? RepushServed()
+    protected StreamMessage? RepushServed()
     {
         _repushPending = false;
         var last = MessageLog.Seq > 0 && Edges.EdgeCount > 0 ? MessageLog.ReadSince(MessageLog.Seq - 1).Replay : [];
@@ -136,8 +136,8 @@ internal abstract partial class MessageLogGrain : Grain, ITrackedGrain
     }
 
     /// <summary>What the log holds after <paramref name="after"/>: the replay of an attach or a subscribe.</summary>
-    protected AttachResult Read(long? after) =>
-        after is { } seq ? MessageLog.ReadSince(seq) : new AttachResult(MessageLog.Seq, true, []);
+    protected StreamReplay Read(long? after) =>
+        after is { } seq ? MessageLog.ReadSince(seq) : new StreamReplay(MessageLog.Seq, true, []);
 
-    private Mailbox NewLog(MailboxSnapshot? snapshot) => new(_retention.MaxMessages, _retention.MaxAge, _time, snapshot);
+    private MessageLog NewLog(MessageLogSnapshot? snapshot) => new(_retention.MaxMessages, _retention.MaxAge, _time, snapshot);
 }

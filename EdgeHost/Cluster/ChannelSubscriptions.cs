@@ -37,7 +37,7 @@ internal sealed partial class ChannelSubscriptions(
             return added;
         }
 
-        AttachResult result;
+        StreamReplay result;
         try
         {
             result = await JoinAsync(session, channel, since);
@@ -71,7 +71,7 @@ internal sealed partial class ChannelSubscriptions(
     }
 
     /// <summary>Adds <paramref name="session"/> to the channel's subscribers; returns the channel's offset and the replay after <paramref name="since"/>.</summary>
-    private async Task<AttachResult> JoinAsync(SessionStreams session, string channel, long? since)
+    private async Task<StreamReplay> JoinAsync(SessionStreams session, string channel, long? since)
     {
         while (true)
         {

@@ -57,13 +57,13 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
 
         foreach (var batch in push.Channels)
         {
-            PublishAsync(batch);
+            DeliverPublicationsAsync(batch);
         }
 
         return Task.CompletedTask;
     }
 
-    public Task PublishAsync(ChannelBatch batch)
+    public Task DeliverPublicationsAsync(ChannelBatch batch)
     {
         var subscribers = channels.Get(batch.Channel);
         if (subscribers.Length == 0)

@@ -19,21 +19,21 @@ internal sealed class GrainRefs
     private readonly IGrainFactory _grains;
     private readonly Lazy<(GrainType Type, GrainInterfaceType Interface)> _client;
     private readonly Lazy<(GrainType Type, GrainInterfaceType Interface)> _channel;
-    private readonly ReferenceCache<IClientGrain> _clients;
-    private readonly ReferenceCache<IChannelGrain> _channels;
+    private readonly ReferenceCache<IClientSessionGrain> _clients;
+    private readonly ReferenceCache<IChannelSubscriptionGrain> _channels;
 
     public GrainRefs(IGrainFactory grains)
     {
         _grains = grains;
-        _client = new(() => Resolve<IClientGrain>(grains));
-        _channel = new(() => Resolve<IChannelGrain>(grains));
-        _clients = new(CacheSlots, id => (IClientGrain)_grains.GetGrain(GrainId.Create(_client.Value.Type, id), _client.Value.Interface));
-        _channels = new(CacheSlots, name => (IChannelGrain)_grains.GetGrain(GrainId.Create(_channel.Value.Type, name), _channel.Value.Interface));
+        _client = new(() => Resolve<IClientSessionGrain>(grains));
+        _channel = new(() => Resolve<IChannelSubscriptionGrain>(grains));
+        _clients = new(CacheSlots, id => (IClientSessionGrain)_grains.GetGrain(GrainId.Create(_client.Value.Type, id), _client.Value.Interface));
+        _channels = new(CacheSlots, name => (IChannelSubscriptionGrain)_grains.GetGrain(GrainId.Create(_channel.Value.Type, name), _channel.Value.Interface));
     }
 
-    public IClientGrain Client(string clientId) => _clients.Get(clientId);
+    public IClientSessionGrain Client(string clientId) => _clients.Get(clientId);
 
-    public IChannelGrain Channel(string channel) => _channels.Get(channel);
+    public IChannelSubscriptionGrain Channel(string channel) => _channels.Get(channel);
 
     private static (GrainType, GrainInterfaceType) Resolve<T>(IGrainFactory grains)
         where T : IGrainWithStringKey

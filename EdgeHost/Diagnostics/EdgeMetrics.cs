@@ -58,7 +58,7 @@ internal sealed class EdgeMetrics
     public void FrameOut() => _framesOut.Add(1);
 
     /// <summary><paramref name="messages"/> fanned out to <paramref name="sessions"/> local sessions each.</summary>
-    public void Delivered(IReadOnlyList<MailboxMessage> messages, int sessions, long nowUnixMs)
+    public void Delivered(IReadOnlyList<StreamMessage> messages, int sessions, long nowUnixMs)
     {
         _delivered.Add((long)messages.Count * sessions);
         if (!_deliveryLatency.Enabled)

@@ -33,11 +33,11 @@ internal static class EdgeTracing
 
     /// <summary>
     /// Records the hand-over of each traced message in <paramref name="messages"/> to <paramref name="sessions"/> local
-    /// sessions, as a child of the trace the message carries (<see cref="MailboxMessage.TraceParent"/>). Pushes are
+    /// sessions, as a child of the trace the message carries (<see cref="StreamMessage.TraceParent"/>). Pushes are
     /// batched per edge on the silo, so the context comes with each message, not with the call; the call's own span,
     /// when there is one, is linked.
     /// </summary>
-    public static void Delivered(string kind, string target, IReadOnlyList<MailboxMessage> messages, int sessions)
+    public static void Delivered(string kind, string target, IReadOnlyList<StreamMessage> messages, int sessions)
     {
         if (!Source.HasListeners())
         {
@@ -64,7 +64,7 @@ internal static class EdgeTracing
     }
 
     /// <summary>Attaches (or resumes, with <paramref name="lastSeq"/>) inside a span when tracing is on.</summary>
-    public static Task<AttachResult> AttachAsync(ClientSession session, long? lastSeq, Func<ClientSession, long?, Task<AttachResult>> attach) =>
+    public static Task<StreamReplay> AttachAsync(ClientSession session, long? lastSeq, Func<ClientSession, long?, Task<StreamReplay>> attach) =>
         Source.HasListeners() ? TracedAttachAsync(session, lastSeq, attach) : attach(session, lastSeq);
 
     /// <summary>A drain of this edge, as a root span; null when tracing is off.</summary>
@@ -103,7 +103,7 @@ internal static class EdgeTracing
         await dispatch(dispatcher, session, frame);
     }
 
-    private static async Task<AttachResult> TracedAttachAsync(ClientSession session, long? lastSeq, Func<ClientSession, long?, Task<AttachResult>> attach)
+    private static async Task<StreamReplay> TracedAttachAsync(ClientSession session, long? lastSeq, Func<ClientSession, long?, Task<StreamReplay>> attach)
     {
         Activity.Current = null;
         using var span = Source.StartActivity(lastSeq is null ? "attach" : "resume", ActivityKind.Server);

@@ -53,7 +53,7 @@ internal sealed class SessionStreams : ICursorOwner
     int ICursorOwner.OutboxCapacity => _sink.OutboxCapacity;
 
     /// <summary>Writes <c>welcome</c> and the attach's replay, then delivers live (and held) messages.</summary>
-    public void StartMailbox(byte[] welcome, AttachResult result)
+    public void StartMailbox(byte[] welcome, StreamReplay result)
     {
         lock (this)
         {
@@ -62,7 +62,7 @@ internal sealed class SessionStreams : ICursorOwner
     }
 
     /// <summary>New mailbox messages pushed to this edge; <paramref name="frames"/> holds each already encoded (once per edge).</summary>
-    public void Deliver(IReadOnlyList<MailboxMessage> messages, byte[][] frames)
+    public void Deliver(IReadOnlyList<StreamMessage> messages, byte[][] frames)
     {
         lock (this)
         {
@@ -71,7 +71,7 @@ internal sealed class SessionStreams : ICursorOwner
     }
 
     /// <summary>New publications on a channel this session follows.</summary>
-    public void DeliverPublications(string channel, IReadOnlyList<MailboxMessage> publications, byte[][] frames)
+    public void DeliverPublications(string channel, IReadOnlyList<StreamMessage> publications, byte[][] frames)
     {
         lock (this)
         {
@@ -114,7 +114,7 @@ internal sealed class SessionStreams : ICursorOwner
     /// with 1012, so the client reconnects with <c>last_seq</c> and learns <c>recovered:false</c> from its welcome.
     /// </summary>
     /// <returns>False when the session was told to reconnect.</returns>
-    public bool ResyncMailbox(AttachResult result, int reconnectMs)
+    public bool ResyncMailbox(StreamReplay result, int reconnectMs)
     {
         if (result.SessionLimitReached || !result.Recovered)
         {
@@ -131,7 +131,7 @@ internal sealed class SessionStreams : ICursorOwner
     }
 
     /// <summary>As <see cref="ResyncMailbox"/>, for one channel: <paramref name="lost"/> when the channel lost history this edge saw.</summary>
-    public void ResyncChannel(string channel, AttachResult result, bool lost, int reconnectMs)
+    public void ResyncChannel(string channel, StreamReplay result, bool lost, int reconnectMs)
     {
         if (lost)
         {
@@ -176,7 +176,7 @@ internal sealed class SessionStreams : ICursorOwner
     }
 
     /// <summary>Answers the <c>sub</c> with the current offset, then replays and goes live. For <see cref="Cluster.ChannelSubscriptions"/> only.</summary>
-    internal void StartChannel(string channel, string? id, AttachResult result)
+    internal void StartChannel(string channel, string? id, StreamReplay result)
     {
         lock (this)
         {
@@ -205,10 +205,10 @@ internal sealed class SessionStreams : ICursorOwner
         }
     }
 
-    Task<AttachResult> ICursorOwner.FetchSinceAsync(string? channel, long after) =>
+    Task<StreamReplay> ICursorOwner.FetchSinceAsync(string? channel, long after) =>
         channel is null ? _history.ReadMailboxSinceAsync(_sink.ClientId, after) : _history.ReadChannelSinceAsync(channel, after);
 
-    byte[] ICursorOwner.Encode(string? channel, MailboxMessage message) =>
+    byte[] ICursorOwner.Encode(string? channel, StreamMessage message) =>
         channel is null ? JsonFrameCodec.Message(message.Seq, message.From, message.Data) : JsonFrameCodec.Publication(channel, message.Seq, message.From, message.Data);
 
     bool ICursorOwner.Send(byte[] frame) => _sink.Send(frame);
@@ -252,7 +252,7 @@ internal interface IStreamSink
 /// <summary>Where a cursor reads a stream again (gap repair): the grains, through the repeatable call policy.</summary>
 internal interface IStreamHistory
 {
-    Task<AttachResult> ReadMailboxSinceAsync(string clientId, long after);
+    Task<StreamReplay> ReadMailboxSinceAsync(string clientId, long after);
 
-    Task<AttachResult> ReadChannelSinceAsync(string channel, long after);
+    Task<StreamReplay> ReadChannelSinceAsync(string channel, long after);
 }

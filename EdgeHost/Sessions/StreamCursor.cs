@@ -17,7 +17,7 @@ internal sealed class StreamCursor(ICursorOwner session, string? channel)
     private bool _live;
     private bool _repairing;
     private long _last;
-    private List<MailboxMessage>? _held;
+    private List<StreamMessage>? _held;
 
     /// <summary>The last seq/off written to the session.</summary>
     public long Last => _last;
@@ -26,7 +26,7 @@ internal sealed class StreamCursor(ICursorOwner session, string? channel)
     public bool IsLive => _live;
 
     /// <summary>Writes <paramref name="first"/> (<c>welcome</c> or the <c>sub</c> reply), the replay, then goes live.</summary>
-    public void Start(byte[] first, AttachResult result)
+    public void Start(byte[] first, StreamReplay result)
     {
         session.Send(first);
         foreach (var message in result.Replay)
@@ -40,7 +40,7 @@ internal sealed class StreamCursor(ICursorOwner session, string? channel)
     }
 
     /// <summary>Live messages pushed to the edge; <paramref name="frames"/> holds each one encoded once per edge.</summary>
-    public void Deliver(IReadOnlyList<MailboxMessage> messages, byte[][] frames)
+    public void Deliver(IReadOnlyList<StreamMessage> messages, byte[][] frames)
     {
         for (var i = 0; i < messages.Count; i++)
         {
@@ -68,7 +68,7 @@ internal sealed class StreamCursor(ICursorOwner session, string? channel)
     /// Messages read from the grain again (a re-attach after a silo crash): those after <see cref="Last"/> go out as
     /// live ones would (in order, a gap repaired first); the rest are duplicates.
     /// </summary>
-    public void CatchUp(IReadOnlyList<MailboxMessage> replay)
+    public void CatchUp(IReadOnlyList<StreamMessage> replay)
     {
         var fresh = replay.Where(m => m.Seq > _last).ToArray();
         if (fresh.Length > 0)
@@ -77,7 +77,7 @@ internal sealed class StreamCursor(ICursorOwner session, string? channel)
         }
     }
 
-    private void Hold(MailboxMessage message)
+    private void Hold(StreamMessage message)
     {
         (_held ??= []).Add(message);
         if (_held.Count > session.OutboxCapacity)
@@ -129,7 +129,7 @@ internal sealed class StreamCursor(ICursorOwner session, string? channel)
 
     private async Task RepairAsync(long after)
     {
-        AttachResult result;
+        StreamReplay result;
         try
         {
             result = await session.FetchSinceAsync(channel, after);
@@ -171,10 +171,10 @@ internal interface ICursorOwner
     object Gate { get; }
 
     /// <summary>Reads the stream (<paramref name="channel"/>, or the mailbox when null) after <paramref name="after"/> again.</summary>
-    Task<AttachResult> FetchSinceAsync(string? channel, long after);
+    Task<StreamReplay> FetchSinceAsync(string? channel, long after);
 
     /// <summary>Encodes one message of the stream as the frame the client gets.</summary>
-    byte[] Encode(string? channel, MailboxMessage message);
+    byte[] Encode(string? channel, StreamMessage message);
 
     bool IsClosing { get; }
 

@@ -6,7 +6,7 @@ namespace OrleansGateway.Grains;
 /// <param name="Data">The message payload as raw UTF-8 JSON, passed through untouched.</param>
 /// <param name="AcceptedAtUnixMs">When the mailbox accepted it (milliseconds since the Unix epoch), for latency metrics and age retention.</param>
 [GenerateSerializer, Immutable, Alias("ogw.MailboxMessage")]
-public sealed record MailboxMessage(
+public sealed record StreamMessage(
     [property: Id(0)] long Seq,
     [property: Id(1)] string From,
     [property: Id(2)] byte[] Data,
@@ -25,7 +25,7 @@ public sealed record MailboxMessage(
 [GenerateSerializer, Immutable, Alias("ogw.MailboxBatch")]
 public sealed record MailboxBatch(
     [property: Id(0)] string ClientId,
-    [property: Id(1)] IReadOnlyList<MailboxMessage> Messages)
+    [property: Id(1)] IReadOnlyList<StreamMessage> Messages)
 {
     /// <summary>A batch of one message, held in an array.</summary>
     /// <remarks>
@@ -33,17 +33,17 @@ public sealed record MailboxBatch(
     /// compiler-synthesized list type that no Orleans codec knows, and Orleans then searches its codecs by reflection
     /// on every serialization (a failed lookup is not cached): measured as the silos' top reflection frame per push.
     /// </remarks>
-    public static MailboxBatch Of(string clientId, MailboxMessage message) => new(clientId, new[] { message });
+    public static MailboxBatch Of(string clientId, StreamMessage message) => new(clientId, new[] { message });
 }
 
 /// <summary>Publications on one channel, pushed once to an edge with at least one local subscriber.</summary>
 [GenerateSerializer, Immutable, Alias("ogw.ChannelBatch")]
 public sealed record ChannelBatch(
     [property: Id(0)] string Channel,
-    [property: Id(1)] IReadOnlyList<MailboxMessage> Messages)
+    [property: Id(1)] IReadOnlyList<StreamMessage> Messages)
 {
     /// <summary>A batch of one publication, held in an array (see <see cref="MailboxBatch.Of"/> for why).</summary>
-    public static ChannelBatch Of(string channel, MailboxMessage publication) => new(channel, new[] { publication });
+    public static ChannelBatch Of(string channel, StreamMessage publication) => new(channel, new[] { publication });
 }
 
 /// <summary>
@@ -62,10 +62,10 @@ public sealed record EdgePush(
 /// <param name="Recovered">True when every message after the requested <c>last_seq</c> is in <paramref name="Replay"/>.</param>
 /// <param name="Replay">Retained messages after <c>last_seq</c>, in order; empty on a fresh start.</param>
 [GenerateSerializer, Immutable, Alias("ogw.AttachResult")]
-public sealed record AttachResult(
+public sealed record StreamReplay(
     [property: Id(0)] long Seq,
     [property: Id(1)] bool Recovered,
-    [property: Id(2)] IReadOnlyList<MailboxMessage> Replay)
+    [property: Id(2)] IReadOnlyList<StreamMessage> Replay)
 {
     /// <summary>True when the attach was refused because the client is at its session cap; nothing was attached.</summary>
     [Id(3)]

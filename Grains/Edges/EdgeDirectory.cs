@@ -123,6 +123,6 @@ internal interface ITrackedGrain
 {
     GrainId GrainId { get; }
 
-    /// <summary>True for a channel grain (poked through <see cref="IChannelGrain"/>), false for a client grain.</summary>
+    /// <summary>True for a channel grain (poked through <see cref="IChannelSubscriptionGrain"/>), false for a client grain.</summary>
     bool IsChannel { get; }
 }

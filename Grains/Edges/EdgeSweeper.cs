@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Grains.Edges;
 
@@ -72,8 +72,8 @@ internal sealed partial class EdgeSweeper(
                 try
                 {
                     await (grain.Value
-                        ? grains.GetGrain<IChannelGrain>(grain.Key).RepushLastAsync()
-                        : grains.GetGrain<IClientGrain>(grain.Key).RepushLastAsync()).WaitAsync(PokeTimeout, time);
+                        ? grains.GetGrain<IChannelSubscriptionGrain>(grain.Key).RepushLastAsync()
+                        : grains.GetGrain<IClientSessionGrain>(grain.Key).RepushLastAsync()).WaitAsync(PokeTimeout, time);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -119,11 +119,11 @@ internal sealed partial class EdgeSweeper(
         {
             if (isChannel)
             {
-                await grains.GetGrain<IChannelGrain>(grain).GetEdgeCountAsync().WaitAsync(PokeTimeout, time);
+                await grains.GetGrain<IChannelSubscriptionGrain>(grain).GetEdgeCountAsync().WaitAsync(PokeTimeout, time);
             }
             else
             {
-                await grains.GetGrain<IClientGrain>(grain).GetPresenceAsync().WaitAsync(PokeTimeout, time);
+                await grains.GetGrain<IClientSessionGrain>(grain).GetPresenceAsync().WaitAsync(PokeTimeout, time);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

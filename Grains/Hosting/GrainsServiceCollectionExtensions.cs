@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Grains.Hosting;
 
@@ -17,10 +17,10 @@ public static class GrainsServiceCollectionExtensions
     {
         silo.Services.AddGatewayGrainServices();
         var mailbox = configuration.GetSection(MailboxOptions.SectionName).Get<MailboxOptions>() ?? new();
-        if (mailbox.Durability == MailboxDurability.Redis && MailboxStoreFactory.RedisConnection(mailbox, configuration) is null)
+        if (mailbox.Durability == MailboxDurability.Redis && MessageLogStoreFactory.RedisConnection(mailbox, configuration) is null)
         {
             throw new OptionsValidationException(MailboxOptions.SectionName, typeof(MailboxOptions),
-                [$"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {MailboxStoreFactory.ClusterRedisKey}."]);
+                [$"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {MessageLogStoreFactory.ClusterRedisKey}."]);
         }
 
         return silo;
@@ -40,7 +40,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddSingleton<EdgeDirectory>();
         services.AddHostedService<EdgeSweeper>();
         services.AddSingleton<GrainMetrics>();
-        services.AddSingleton<MailboxStoreFactory>();
+        services.AddSingleton<MessageLogStoreFactory>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }

@@ -18,12 +18,12 @@ public sealed class ChannelCallTimeoutTests(GatewayCluster cluster)
         await using var subscriber = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"s-{run}"));
         await using var publisher = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"p-{run}"));
 
-        using (CallStallFilter.Arm(nameof(IChannelGrain.SubscribeEdgeAsync), channel, count: 1))
+        using (CallStallFilter.Arm(nameof(IChannelSubscriptionGrain.SubscribeEdgeAsync), channel, count: 1))
         {
             var stalled = await subscriber.RequestAsync($$"""{"t":"sub","id":"$id","ch":"{{channel}}"}""", GatewayCluster.EdgeCallTimeout * 3);
             Assert.Equal("err", stalled.Type());
             Assert.Equal("unavailable", stalled.GetProperty("code").GetString());
-            Assert.Equal(1, CallStallFilter.Stalled(nameof(IChannelGrain.SubscribeEdgeAsync), channel));
+            Assert.Equal(1, CallStallFilter.Stalled(nameof(IChannelSubscriptionGrain.SubscribeEdgeAsync), channel));
 
             Assert.Equal("ok", (await subscriber.RequestAsync($$"""{"t":"sub","id":"$id","ch":"{{channel}}"}""")).Type());
             Assert.Equal("ok", (await publisher.RequestAsync($$"""{"t":"pub","id":"$id","ch":"{{channel}}","data":"one"}""")).Type());

@@ -1,6 +1,6 @@
 using System.Text;
 using OrleansGateway.Grains;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 using OrleansGateway.IntegrationTests.Fixtures;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -66,7 +66,7 @@ public sealed class LostRedisReplyTests(ProxiedDurableRedisCluster cluster, ITes
         // Redis itself: the write whose reply was lost is there (it ran), and no seq maps to two messages.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Server.ConnectionString);
         var stored = (await redis.GetDatabase().ListRangeAsync($"ogw:ogw-tests:client:{victimId}"))
-            .Select(v => RedisMailboxStore.Decode((byte[])v!)).ToList();
+            .Select(v => RedisMessageLogStore.Decode((byte[])v!)).ToList();
         output.WriteLine($"stored: {string.Join(", ", stored.Select(m => $"{m.Seq}={Encoding.UTF8.GetString(m.Data)}"))}");
         Assert.Contains(stored, m => Encoding.UTF8.GetString(m.Data) == "\"ambiguous\"");
         Assert.Equal(stored.Count, stored.Select(m => m.Seq).Distinct().Count());
@@ -89,7 +89,7 @@ public sealed class UnreachableMailboxRedisTests(ProxiedDurableRedisCluster clus
         try
         {
             // Before the fix the caller got a CodecNotFoundException: the Redis inner exception had no Orleans codec.
-            var ex = await Assert.ThrowsAsync<MailboxStoreException>(() => grain.SendAsync("backend", "\"during\""u8.ToArray()));
+            var ex = await Assert.ThrowsAsync<MessageLogStoreException>(() => grain.SendAsync("backend", "\"during\""u8.ToArray()));
             Assert.Null(ex.InnerException);
             var reply = await sender.RequestAsync($$"""{"t":"send","id":"$id","to":"{{clientId}}","data":"during"}""");
             Assert.Equal("unavailable", reply.GetProperty("code").GetString());

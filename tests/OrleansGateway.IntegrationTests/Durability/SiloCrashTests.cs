@@ -158,7 +158,7 @@ public sealed class SiloCrashTests(DurableRedisCluster cluster, ITestOutputHelpe
         await stream.OnNextAsync(new InboundMessage("orders", "\"second\""u8.ToArray(), Source: "orders/3", Position: 42));
         await GatewayClusterExtensions.EventuallyAsync(async () => (await grain.GetPresenceAsync()).Seq >= 2, what: "the next record to be accepted");
 
-        var log = await grain.ReadSinceAsync(0);
+        var log = await cluster.Backend.GetGrain<IClientSessionGrain>(clientId).ReadSinceAsync(0);
         Assert.Equal(["\"first\"", "\"second\""], log.Replay.Select(m => Encoding.UTF8.GetString(m.Data)));
     }
 }

@@ -132,7 +132,7 @@ public sealed class ResumeTests(GatewayCluster cluster)
         await using var alice = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"alice-{run}"));
         await bob.WaitForFrameAsync("welcome");
 
-        using var stall = CallStallFilter.Arm(nameof(IClientGrain.ReadSinceAsync), $"bob-{run}", count: 1);
+        using var stall = CallStallFilter.Arm(nameof(IClientSessionGrain.ReadSinceAsync), $"bob-{run}", count: 1);
         PushDropFilter.DropNext($"bob-{run}", 2);
         for (var i = 1; i <= 3; i++)
         {
@@ -140,7 +140,7 @@ public sealed class ResumeTests(GatewayCluster cluster)
         }
 
         await bob.WaitForMessagesAsync(3, GatewayCluster.EdgeCallTimeout * 3);
-        Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientGrain.ReadSinceAsync), $"bob-{run}"));
+        Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientSessionGrain.ReadSinceAsync), $"bob-{run}"));
         Assert.Equal([1L, 2L, 3L], bob.Messages.Select(m => m.Seq()));
         Assert.False(bob.Closed);
     }
@@ -155,13 +155,13 @@ public sealed class ResumeTests(GatewayCluster cluster)
             Assert.Equal("ok", (await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"carol-{{run}}","data":{{i}}}""")).Type());
         }
 
-        using var stall = CallStallFilter.Arm(nameof(IClientGrain.AttachAsync), $"carol-{run}", count: 1);
+        using var stall = CallStallFilter.Arm(nameof(IClientSessionGrain.AttachAsync), $"carol-{run}", count: 1);
         await using var carol = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"carol-{run}"), lastSeq: 0);
 
         var welcome = await carol.WaitForFrameAsync("welcome", GatewayCluster.EdgeCallTimeout * 3);
         Assert.True(welcome.GetProperty("recovered").GetBoolean());
         await carol.WaitForMessagesAsync(3);
-        Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientGrain.AttachAsync), $"carol-{run}"));
+        Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientSessionGrain.AttachAsync), $"carol-{run}"));
         Assert.Equal([1L, 2L, 3L], carol.Messages.Select(m => m.Seq()));
         Assert.Equal(1, (await cluster.Backend.GetGrain<IClientGrain>($"carol-{run}").GetPresenceAsync()).Sessions);
     }
@@ -175,13 +175,13 @@ public sealed class ResumeTests(GatewayCluster cluster)
         await dave.WaitForFrameAsync("welcome");
         Assert.Equal(1, (await grain.GetPresenceAsync()).Sessions);
 
-        using var stall = CallStallFilter.Arm(nameof(IClientGrain.DetachAsync), $"dave-{run}", count: 1);
+        using var stall = CallStallFilter.Arm(nameof(IClientSessionGrain.DetachAsync), $"dave-{run}", count: 1);
         await dave.DisposeAsync();
 
         // A session never detached would count against dave's session cap for as long as the edge lives.
         await GatewayClusterExtensions.EventuallyAsync(
             async () => (await grain.GetPresenceAsync()).Sessions == 0, GatewayCluster.EdgeCallTimeout * 3, "the session to be detached");
-        Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientGrain.DetachAsync), $"dave-{run}"));
+        Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientSessionGrain.DetachAsync), $"dave-{run}"));
     }
 
     [Fact]

@@ -77,7 +77,7 @@ public sealed class MessageTracingTests(TracingGatewayCluster cluster)
         Assert.Equal(default, attach.ParentSpanId);
         Assert.Equal(true, resume.GetTagItem("ogw.recovered"));
         Assert.Contains(cluster.Recorder!.Spans, s => s.TraceId == resume.TraceId && s.ParentSpanId == resume.SpanId
-            && s.Kind == ActivityKind.Client && s.OperationName.Contains(nameof(IClientGrain.AttachAsync), StringComparison.Ordinal));
+            && s.Kind == ActivityKind.Client && s.OperationName.Contains(nameof(IClientSessionGrain.AttachAsync), StringComparison.Ordinal));
     }
 
     private Task<Activity> WaitForSpanAsync(Func<Activity, bool> match, string what) => cluster.Recorder!.WaitForSpanAsync(match, what);

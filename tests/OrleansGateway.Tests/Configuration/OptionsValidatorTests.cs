@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using OrleansGateway.EdgeHost.Configuration;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 using OrleansGateway.Hosting;
 
 namespace OrleansGateway.Tests.Configuration;
@@ -74,12 +74,12 @@ public sealed class OptionsValidatorTests
     }
 
     [Fact]
-    public void MailboxStoreFactory_OnlyClusterRedisConfigured_UsesTheKeyGatewayClusterOptionsBinds()
+    public void MessageLogStoreFactory_OnlyClusterRedisConfigured_UsesTheKeyGatewayClusterOptionsBinds()
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection([new($"{GatewayClusterOptions.SectionName}:{nameof(GatewayClusterOptions.Redis)}", "redis:6379")])
             .Build();
-        Assert.Equal("redis:6379", OrleansGateway.Grains.Mailboxes.MailboxStoreFactory.RedisConnection(new MailboxOptions(), configuration));
+        Assert.Equal("redis:6379", OrleansGateway.Grains.MessageLogs.MessageLogStoreFactory.RedisConnection(new MailboxOptions(), configuration));
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Trace;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Hosting;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 using OrleansGateway.Streams.Kafka;
 
 namespace OrleansGateway.Tests.Diagnostics;
@@ -23,7 +23,7 @@ public sealed class TracingTests
     {
         using var ambient = StartAmbient(recorded: true);
 
-        var message = new Mailbox(10, TimeSpan.FromMinutes(1), TimeProvider.System).Append("a", "{}"u8.ToArray());
+        var message = new MessageLog(10, TimeSpan.FromMinutes(1), TimeProvider.System).Append("a", "{}"u8.ToArray());
 
         Assert.Null(message.TraceParent);
     }
@@ -34,7 +34,7 @@ public sealed class TracingTests
         using var listener = Listen(GrainTracing.SourceName);
         using var ambient = StartAmbient(recorded: true);
 
-        var message = new Mailbox(10, TimeSpan.FromMinutes(1), TimeProvider.System).Append("a", "{}"u8.ToArray());
+        var message = new MessageLog(10, TimeSpan.FromMinutes(1), TimeProvider.System).Append("a", "{}"u8.ToArray());
 
         Assert.Equal(ambient.Id, message.TraceParent);
     }
@@ -45,7 +45,7 @@ public sealed class TracingTests
         using var listener = Listen(GrainTracing.SourceName);
         using var ambient = StartAmbient(recorded: false);
 
-        var message = new Mailbox(10, TimeSpan.FromMinutes(1), TimeProvider.System).Append("a", "{}"u8.ToArray());
+        var message = new MessageLog(10, TimeSpan.FromMinutes(1), TimeProvider.System).Append("a", "{}"u8.ToArray());
 
         Assert.Null(message.TraceParent);
     }

@@ -142,7 +142,7 @@ public sealed class EdgePushQueueTests
 
         public Task DeliverManyAsync(MailboxBatch[] batches) => Record("many");
 
-        public Task PublishAsync(ChannelBatch batch) => Record("publish");
+        public Task DeliverPublicationsAsync(ChannelBatch batch) => Record("publish");
 
         private Task Record(string call)
         {

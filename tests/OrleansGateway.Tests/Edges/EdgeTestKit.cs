@@ -21,9 +21,9 @@ internal static class EdgeTestKit
     public static GrainMetrics Metrics() =>
         new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
-    public static MailboxBatch Batch(string clientId, long seq) => new(clientId, [new MailboxMessage(seq, "s", [], 0)]);
+    public static MailboxBatch Batch(string clientId, long seq) => new(clientId, [new StreamMessage(seq, "s", [], 0)]);
 
-    public static ChannelBatch Publication(string channel, long off) => new(channel, [new MailboxMessage(off, "s", [], 0)]);
+    public static ChannelBatch Publication(string channel, long off) => new(channel, [new StreamMessage(off, "s", [], 0)]);
 
     /// <summary>A grain as the sweep tracks it.</summary>
     public sealed class TestGrain(string key, bool isChannel = false) : ITrackedGrain

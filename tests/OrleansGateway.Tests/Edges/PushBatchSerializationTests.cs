@@ -16,7 +16,7 @@ public sealed class PushBatchSerializationTests
     {
         // Without a codec for the runtime type, Orleans searches its codecs by reflection on every push.
         var codecs = Services.GetRequiredService<ICodecProvider>();
-        var message = new MailboxMessage(1, "a", [1, 2], 0);
+        var message = new StreamMessage(1, "a", [1, 2], 0);
 
         Assert.NotNull(codecs.TryGetCodec(MailboxBatch.Of("c", message).Messages.GetType()));
         Assert.NotNull(codecs.TryGetCodec(ChannelBatch.Of("ch", message).Messages.GetType()));
@@ -26,7 +26,7 @@ public sealed class PushBatchSerializationTests
     public void Of_OneMessage_RoundTripsThroughTheOrleansSerializer()
     {
         var serializer = Services.GetRequiredService<Serializer>();
-        var batch = MailboxBatch.Of("c", new MailboxMessage(7, "a", [1, 2, 3], 42));
+        var batch = MailboxBatch.Of("c", new StreamMessage(7, "a", [1, 2, 3], 42));
 
         var copy = serializer.Deserialize<MailboxBatch>(serializer.SerializeToArray(batch));
 
@@ -42,8 +42,8 @@ public sealed class PushBatchSerializationTests
     {
         var serializer = Services.GetRequiredService<Serializer>();
         var push = new EdgePush(
-            [MailboxBatch.Of("c1", new MailboxMessage(7, "a", [1, 2, 3], 42)), MailboxBatch.Of("c2", new MailboxMessage(1, "b", [4], 43))],
-            [ChannelBatch.Of("news", new MailboxMessage(9, "s", [5], 44))]);
+            [MailboxBatch.Of("c1", new StreamMessage(7, "a", [1, 2, 3], 42)), MailboxBatch.Of("c2", new StreamMessage(1, "b", [4], 43))],
+            [ChannelBatch.Of("news", new StreamMessage(9, "s", [5], 44))]);
 
         var copy = serializer.Deserialize<EdgePush>(serializer.SerializeToArray(push));
 
@@ -59,7 +59,7 @@ public sealed class PushBatchSerializationTests
     public void EdgePush_OneKindOnly_OtherKindArrivesEmptyNotNull()
     {
         var serializer = Services.GetRequiredService<Serializer>();
-        var push = new EdgePush([], [ChannelBatch.Of("news", new MailboxMessage(1, "s", [], 0))]);
+        var push = new EdgePush([], [ChannelBatch.Of("news", new StreamMessage(1, "s", [], 0))]);
 
         var copy = serializer.Deserialize<EdgePush>(serializer.SerializeToArray(push));
 

@@ -4,7 +4,7 @@ using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Hosting;
 using OrleansGateway.Grains;
 using OrleansGateway.Hosting;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Tests.Kubernetes;
 

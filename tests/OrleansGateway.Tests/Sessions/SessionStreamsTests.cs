@@ -13,9 +13,9 @@ public sealed class SessionStreamsTests
 
     private SessionStreams Create() => new(_sink, _history);
 
-    private static MailboxMessage M(long seq) => new(seq, "bob", Encoding.UTF8.GetBytes($"\"{seq}\""), 0);
+    private static StreamMessage M(long seq) => new(seq, "bob", Encoding.UTF8.GetBytes($"\"{seq}\""), 0);
 
-    private static byte[][] Live(string channel, params MailboxMessage[] messages) =>
+    private static byte[][] Live(string channel, params StreamMessage[] messages) =>
         messages.Select(m => JsonFrameCodec.Publication(channel, m.Seq, m.From, m.Data)).ToArray();
 
     private static string Pub(string channel, long off) => Encoding.UTF8.GetString(JsonFrameCodec.Publication(channel, off, "bob", Encoding.UTF8.GetBytes($"\"{off}\"")));
@@ -30,7 +30,7 @@ public sealed class SessionStreamsTests
 
         streams.DeliverPublications("news", [M(3)], Live("news", M(3)));
         Assert.Empty(_sink.Written);
-        streams.StartChannel("news", "s1", new AttachResult(2, true, [M(2)]));
+        streams.StartChannel("news", "s1", new StreamReplay(2, true, [M(2)]));
 
         Assert.Equal(
             [Encoding.UTF8.GetString(JsonFrameCodec.SubscribeOk("s1", 2, true)), Pub("news", 2), Pub("news", 3)],
@@ -46,7 +46,7 @@ public sealed class SessionStreamsTests
         streams.Deliver([M(1), M(2)], [Encoding.UTF8.GetBytes(Msg(1)), Encoding.UTF8.GetBytes(Msg(2))]);
         Assert.False(streams.TryGetMailboxLast(out _));
 
-        streams.StartMailbox("welcome"u8.ToArray(), new AttachResult(1, true, [M(1)]));
+        streams.StartMailbox("welcome"u8.ToArray(), new StreamReplay(1, true, [M(1)]));
 
         Assert.Equal(["welcome", Msg(1), Msg(2)], _sink.Written);
     }
@@ -55,11 +55,11 @@ public sealed class SessionStreamsTests
     public async Task Deliver_GapInLivePushes_ReadFromTheHistoryThroughTheStreamsAndWrittenInOrder()
     {
         var streams = Create();
-        streams.StartMailbox("welcome"u8.ToArray(), new AttachResult(1, true, []));
+        streams.StartMailbox("welcome"u8.ToArray(), new StreamReplay(1, true, []));
 
         streams.Deliver([M(3)], [Encoding.UTF8.GetBytes(Msg(3))]); // 2 was lost on the way
         Assert.Equal(("alice", 1L), _history.MailboxReads.Single());
-        _history.Answer.SetResult(new AttachResult(3, true, [M(2), M(3)]));
+        _history.Answer.SetResult(new StreamReplay(3, true, [M(2), M(3)]));
 
         await WaitUntilAsync(() => _sink.Written.Count == 3);
         Assert.Equal(["welcome", Msg(2), Msg(3)], _sink.Written);
@@ -82,7 +82,7 @@ public sealed class SessionStreamsTests
     {
         var streams = Create();
         streams.TryAddChannel("news", maxChannels: 4);
-        streams.StartChannel("news", null, new AttachResult(0, true, []));
+        streams.StartChannel("news", null, new StreamReplay(0, true, []));
         _sink.Clear();
 
         Assert.True(streams.RemoveChannel("news"));
@@ -97,9 +97,9 @@ public sealed class SessionStreamsTests
     {
         var streams = Create();
         streams.TryAddChannel("news", maxChannels: 4);
-        streams.StartChannel("news", null, new AttachResult(5, true, []));
+        streams.StartChannel("news", null, new StreamReplay(5, true, []));
 
-        streams.ResyncChannel("news", new AttachResult(2, false, []), lost: true, reconnectMs: 250);
+        streams.ResyncChannel("news", new StreamReplay(2, false, []), lost: true, reconnectMs: 250);
 
         Assert.Equal((CloseReason.Draining, 250), _sink.Closed);
     }
@@ -169,14 +169,14 @@ public sealed class SessionStreamsTests
     {
         public List<(string ClientId, long After)> MailboxReads { get; } = [];
 
-        public TaskCompletionSource<AttachResult> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<StreamReplay> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task<AttachResult> ReadMailboxSinceAsync(string clientId, long after)
+        public Task<StreamReplay> ReadMailboxSinceAsync(string clientId, long after)
         {
             MailboxReads.Add((clientId, after));
             return Answer.Task;
         }
 
-        public Task<AttachResult> ReadChannelSinceAsync(string channel, long after) => Answer.Task;
+        public Task<StreamReplay> ReadChannelSinceAsync(string channel, long after) => Answer.Task;
     }
 }

@@ -8,7 +8,7 @@ public sealed class StreamCursorTests
 {
     private readonly FakeOwner _owner = new();
     private readonly List<long> _fetches = [];
-    private TaskCompletionSource<AttachResult> _fetch = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource<StreamReplay> _fetch = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public StreamCursorTests()
     {
@@ -25,11 +25,11 @@ public sealed class StreamCursorTests
 
     private StreamCursor Create() => new(_owner, channel: null);
 
-    private static MailboxMessage M(long seq) => new(seq, "a", Encoding.UTF8.GetBytes(seq.ToString()), 0);
+    private static StreamMessage M(long seq) => new(seq, "a", Encoding.UTF8.GetBytes(seq.ToString()), 0);
 
-    private static byte[][] Frames(params MailboxMessage[] messages) => messages.Select(m => Encoding.UTF8.GetBytes($"live{m.Seq}")).ToArray();
+    private static byte[][] Frames(params StreamMessage[] messages) => messages.Select(m => Encoding.UTF8.GetBytes($"live{m.Seq}")).ToArray();
 
-    private void Deliver(StreamCursor cursor, params MailboxMessage[] messages)
+    private void Deliver(StreamCursor cursor, params StreamMessage[] messages)
     {
         lock (_owner.Gate)
         {
@@ -44,7 +44,7 @@ public sealed class StreamCursorTests
         Deliver(cursor, M(3), M(4)); // pushes that arrived before the attach reply
         lock (_owner.Gate)
         {
-            cursor.Start("welcome"u8.ToArray(), new AttachResult(3, true, [M(2), M(3)]));
+            cursor.Start("welcome"u8.ToArray(), new StreamReplay(3, true, [M(2), M(3)]));
         }
 
         Assert.Equal(["welcome", "m2", "m3", "m4"], _owner.Written);
@@ -57,7 +57,7 @@ public sealed class StreamCursorTests
         var cursor = Create();
         lock (_owner.Gate)
         {
-            cursor.Start("welcome"u8.ToArray(), new AttachResult(1, true, []));
+            cursor.Start("welcome"u8.ToArray(), new StreamReplay(1, true, []));
         }
 
         Deliver(cursor, M(2));
@@ -67,7 +67,7 @@ public sealed class StreamCursorTests
         _fetches.Clear();
         Assert.Equal(["welcome", "live2"], _owner.Written);
 
-        _fetch.SetResult(new AttachResult(5, true, [M(3), M(4), M(5)]));
+        _fetch.SetResult(new StreamReplay(5, true, [M(3), M(4), M(5)]));
         await _owner.WaitForAsync(5);
         Assert.Equal(["welcome", "live2", "m3", "m4", "m5", "m6"], _owner.Written);
 
@@ -82,11 +82,11 @@ public sealed class StreamCursorTests
         var cursor = Create();
         lock (_owner.Gate)
         {
-            cursor.Start("welcome"u8.ToArray(), new AttachResult(1, true, []));
+            cursor.Start("welcome"u8.ToArray(), new StreamReplay(1, true, []));
         }
 
         Deliver(cursor, M(9));
-        _fetch.SetResult(new AttachResult(9, false, [M(8), M(9)]));
+        _fetch.SetResult(new StreamReplay(9, false, [M(8), M(9)]));
         await _owner.WaitForRepairFailureAsync();
         Assert.Equal(["welcome"], _owner.Written); // nothing after a hole is ever written
     }
@@ -110,11 +110,11 @@ public sealed class StreamCursorTests
 
         public object Gate { get; } = new();
 
-        public Func<long, Task<AttachResult>> Fetch { get; set; } = null!;
+        public Func<long, Task<StreamReplay>> Fetch { get; set; } = null!;
 
-        public Task<AttachResult> FetchSinceAsync(string? channel, long after) => Fetch(after);
+        public Task<StreamReplay> FetchSinceAsync(string? channel, long after) => Fetch(after);
 
-        public byte[] Encode(string? channel, MailboxMessage message) => Encoding.UTF8.GetBytes($"m{message.Seq}");
+        public byte[] Encode(string? channel, StreamMessage message) => Encoding.UTF8.GetBytes($"m{message.Seq}");
 
         public bool IsClosing => false;
 

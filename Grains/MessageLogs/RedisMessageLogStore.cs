@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace OrleansGateway.Grains.Mailboxes;
+namespace OrleansGateway.Grains.MessageLogs;
 
 /// <summary>
 /// One Redis list per mailbox (<c>ogw:{kind}:{key}</c>), newest last, trimmed to the retention count and expiring
@@ -11,10 +11,10 @@ namespace OrleansGateway.Grains.Mailboxes;
 /// the list (<c>…:in</c>) in the same write, so the grain that reloads after a crash still drops the redelivery of a
 /// record it had accepted. Appends are one script, so a write whose reply was lost cannot leave a second message under
 /// the same seq: the script refuses a seq the list already holds and answers what it holds (issue #13).
-/// Redis errors leave as <see cref="MailboxStoreException"/>: they cross grain boundaries, and Orleans has no codec
+/// Redis errors leave as <see cref="MessageLogStoreException"/>: they cross grain boundaries, and Orleans has no codec
 /// for StackExchange.Redis exceptions.
 /// </summary>
-internal sealed partial class RedisMailboxStore(IConnectionMultiplexer redis, string prefix, ILogger logger) : IMailboxStore
+internal sealed partial class RedisMessageLogStore(IConnectionMultiplexer redis, string prefix, ILogger logger) : IMessageLogStore
 {
     // 1 while Redis is failing: the first failure of an outage is logged with its exception, then nothing until a call
     // succeeds again (an outage under load fails thousands of sends a second; each edge logs its own failed calls).
@@ -59,7 +59,7 @@ internal sealed partial class RedisMailboxStore(IConnectionMultiplexer redis, st
         }
     }
 
-    public async Task<MailboxMessage?> AppendAsync(string kind, string key, MailboxMessage message, int maxMessages, TimeSpan maxAge, InboundPosition? inbound = null)
+    public async Task<StreamMessage?> AppendAsync(string kind, string key, StreamMessage message, int maxMessages, TimeSpan maxAge, InboundPosition? inbound = null)
     {
         RedisValue[] args = inbound is { } from
             ? [Encode(message), message.Seq, maxMessages, (long)(maxAge * 2).TotalMilliseconds, from.Source, from.Position]
@@ -89,18 +89,18 @@ internal sealed partial class RedisMailboxStore(IConnectionMultiplexer redis, st
 
         var messages = (await list).Select(v => Decode((byte[])v!)).ToArray();
         var positions = (await inbound).ToDictionary(e => (string)e.Name!, e => (long)e.Value, StringComparer.Ordinal);
-        return new StoredLog(messages.Length == 0 ? null : new MailboxSnapshot(messages[^1].Seq, messages), positions);
+        return new StoredLog(messages.Length == 0 ? null : new MessageLogSnapshot(messages[^1].Seq, messages), positions);
     }
 
     /// <summary>The detail travels as text: the Redis exception itself stays here, logged once per outage.</summary>
-    private MailboxStoreException Failed(Exception ex, string what)
+    private MessageLogStoreException Failed(Exception ex, string what)
     {
         if (Interlocked.Exchange(ref _failing, 1) == 0)
         {
             Log.StoreFailing(logger, ex);
         }
 
-        return new MailboxStoreException($"{what}: {ex.GetType().Name}: {ex.Message}");
+        return new MessageLogStoreException($"{what}: {ex.GetType().Name}: {ex.Message}");
     }
 
     private void Succeeded()
@@ -116,7 +116,7 @@ internal sealed partial class RedisMailboxStore(IConnectionMultiplexer redis, st
     private RedisKey InboundKey(string kind, string key) => $"{prefix}:{kind}:{key}:in";
 
     /// <summary>[seq:8][acceptedAt:8][fromLength:2][from][data].</summary>
-    internal static byte[] Encode(MailboxMessage message)
+    internal static byte[] Encode(StreamMessage message)
     {
         var from = Encoding.UTF8.GetBytes(message.From);
         var buffer = new byte[18 + from.Length + message.Data.Length];
@@ -128,13 +128,13 @@ internal sealed partial class RedisMailboxStore(IConnectionMultiplexer redis, st
         return buffer;
     }
 
-    internal static MailboxMessage Decode(byte[] buffer)
+    internal static StreamMessage Decode(byte[] buffer)
     {
         var seq = BinaryPrimitives.ReadInt64LittleEndian(buffer);
         var acceptedAt = BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(8));
         var fromLength = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(16));
         var from = Encoding.UTF8.GetString(buffer, 18, fromLength);
-        return new MailboxMessage(seq, from, buffer[(18 + fromLength)..], acceptedAt);
+        return new StreamMessage(seq, from, buffer[(18 + fromLength)..], acceptedAt);
     }
 
     private static partial class Log

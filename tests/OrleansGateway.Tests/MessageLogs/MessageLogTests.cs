@@ -1,14 +1,14 @@
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
-namespace OrleansGateway.Tests.Mailboxes;
+namespace OrleansGateway.Tests.MessageLogs;
 
-public sealed class MailboxTests
+public sealed class MessageLogTests
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
 
-    private Mailbox Create(int max = 5, int maxAgeSeconds = 60) => new(max, TimeSpan.FromSeconds(maxAgeSeconds), _time);
+    private MessageLog Create(int max = 5, int maxAgeSeconds = 60) => new(max, TimeSpan.FromSeconds(maxAgeSeconds), _time);
 
     private static byte[] Data(int n) => Encoding.UTF8.GetBytes(n.ToString());
 
@@ -89,7 +89,7 @@ public sealed class MailboxTests
             mailbox.Append("a", Data(i));
         }
 
-        var copy = new Mailbox(5, TimeSpan.FromSeconds(60), _time, mailbox.ToSnapshot());
+        var copy = new MessageLog(5, TimeSpan.FromSeconds(60), _time, mailbox.ToSnapshot());
         Assert.Equal(3, copy.Seq);
         Assert.Equal(4, copy.Append("a", Data(9)).Seq);
         Assert.Equal([1L, 2L, 3L, 4L], copy.ReadSince(0).Replay.Select(m => m.Seq));

@@ -1,25 +1,25 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 
-namespace OrleansGateway.Tests.Mailboxes;
+namespace OrleansGateway.Tests.MessageLogs;
 
-public sealed class MailboxStoreExceptionSerializationTests
+public sealed class MessageLogStoreExceptionSerializationTests
 {
     private static readonly IServiceProvider Services = new ServiceCollection()
-        .AddSerializer(serializer => serializer.AddAssembly(typeof(MailboxStoreException).Assembly))
+        .AddSerializer(serializer => serializer.AddAssembly(typeof(MessageLogStoreException).Assembly))
         .BuildServiceProvider();
 
     [Fact]
     public void MailboxStoreException_ThrownAndCaught_RoundTripsThroughTheOrleansSerializerWithItsCause()
     {
         // It is the answer a grain sends back to the edge: it must serialize, cause and all, with no inner exception.
-        MailboxStoreException thrown;
+        MessageLogStoreException thrown;
         try
         {
-            throw new MailboxStoreException("persisting seq 3 to client bob failed: RedisConnectionException: SocketFailure (ConnectionReset)");
+            throw new MessageLogStoreException("persisting seq 3 to client bob failed: RedisConnectionException: SocketFailure (ConnectionReset)");
         }
-        catch (MailboxStoreException ex)
+        catch (MessageLogStoreException ex)
         {
             thrown = ex;
         }
@@ -27,7 +27,7 @@ public sealed class MailboxStoreExceptionSerializationTests
         var serializer = Services.GetRequiredService<Serializer>();
         var copy = serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(thrown));
 
-        var typed = Assert.IsType<MailboxStoreException>(copy);
+        var typed = Assert.IsType<MessageLogStoreException>(copy);
         Assert.Equal(thrown.Message, typed.Message);
         Assert.Null(typed.InnerException);
     }

@@ -1,6 +1,6 @@
 using OrleansGateway.Grains.Edges;
 
-namespace OrleansGateway.Grains.Mailboxes;
+namespace OrleansGateway.Grains.MessageLogs;
 
 /// <summary>
 /// A grain's appends to its durable store, which must never give one seq to two messages (issue #13). A write that
@@ -9,25 +9,25 @@ namespace OrleansGateway.Grains.Mailboxes;
 /// beyond memory is adopted, with its Kafka positions. Should anything still race (a timed-out write landing late), the
 /// store's conditional append refuses a seq it already holds.
 /// </summary>
-internal sealed class DurableAppender(IMailboxStore store, string kind, string key, RetentionOptions retention)
+internal sealed class DurableAppender(IMessageLogStore store, string kind, string key, RetentionOptions retention)
 {
     // The log whose last write has no known outcome; null while memory and store agree. A grain has one log, replaced
     // only while it activates (before any append), so holding it here is safe.
-    private Mailbox? _unsettled;
+    private MessageLog? _unsettled;
 
     public Task<StoredLog> LoadAsync() => store.LoadAsync(kind, key);
 
-    /// <summary>Appends to <paramref name="log"/> and persists; throws <see cref="MailboxStoreException"/> (not accepted) otherwise.</summary>
-    public async Task<MailboxMessage> AppendAsync(Mailbox log, string from, byte[] data, InboundPosition? inbound, InboundDeduplicator positions)
+    /// <summary>Appends to <paramref name="log"/> and persists; throws <see cref="MessageLogStoreException"/> (not accepted) otherwise.</summary>
+    public async Task<StreamMessage> AppendAsync(MessageLog log, string from, byte[] data, InboundPosition? inbound, InboundDeduplicator positions)
     {
         await SettleAsync(positions);
         var message = log.Append(from, data);
-        MailboxMessage? held;
+        StreamMessage? held;
         try
         {
             held = await store.AppendAsync(kind, key, message, retention.MaxMessages, retention.MaxAge, inbound);
         }
-        catch (MailboxStoreException)
+        catch (MessageLogStoreException)
         {
             log.RemoveLast(message);
             _unsettled = log;
@@ -39,7 +39,7 @@ internal sealed class DurableAppender(IMailboxStore store, string kind, string k
             // The store is ahead of memory (a write of ours landed after we read it back): read it back again.
             log.RemoveLast(message);
             _unsettled = log;
-            throw new MailboxStoreException($"persisting seq {message.Seq} to {kind} {key} refused: the store holds another message under it");
+            throw new MessageLogStoreException($"persisting seq {message.Seq} to {kind} {key} refused: the store holds another message under it");
         }
 
         return message;
@@ -69,6 +69,6 @@ internal sealed class DurableAppender(IMailboxStore store, string kind, string k
         _unsettled = null;
     }
 
-    private static bool SameMessage(MailboxMessage a, MailboxMessage b) =>
+    private static bool SameMessage(StreamMessage a, StreamMessage b) =>
         a.Seq == b.Seq && a.AcceptedAtUnixMs == b.AcceptedAtUnixMs && a.From == b.From && a.Data.AsSpan().SequenceEqual(b.Data);
 }

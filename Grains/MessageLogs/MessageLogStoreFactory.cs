@@ -4,10 +4,10 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using StackExchange.Redis;
 
-namespace OrleansGateway.Grains.Mailboxes;
+namespace OrleansGateway.Grains.MessageLogs;
 
 /// <summary>The silo's one mailbox store (null for <see cref="MailboxDurability.Memory"/>), connected on first use.</summary>
-internal sealed class MailboxStoreFactory
+internal sealed class MessageLogStoreFactory
 {
     /// <summary>
     /// The clustering Redis (<c>GatewayClusterOptions.Redis</c>), read by key: grains do not reference the hosting
@@ -15,12 +15,12 @@ internal sealed class MailboxStoreFactory
     /// </summary>
     internal const string ClusterRedisKey = "Gateway:Cluster:Redis";
 
-    private readonly Lazy<Task<IMailboxStore?>> _store;
+    private readonly Lazy<Task<IMessageLogStore?>> _store;
 
-    public MailboxStoreFactory(IOptions<MailboxOptions> options, IConfiguration configuration, IOptions<ClusterOptions> cluster, ILogger<RedisMailboxStore> logger)
+    public MessageLogStoreFactory(IOptions<MailboxOptions> options, IConfiguration configuration, IOptions<ClusterOptions> cluster, ILogger<RedisMessageLogStore> logger)
     {
         Durability = options.Value.Durability;
-        _store = new Lazy<Task<IMailboxStore?>>(async () =>
+        _store = new Lazy<Task<IMessageLogStore?>>(async () =>
         {
             if (Durability == MailboxDurability.Memory)
             {
@@ -31,17 +31,17 @@ internal sealed class MailboxStoreFactory
                 ?? throw new InvalidOperationException($"{MailboxOptions.SectionName}:Durability=Redis needs {MailboxOptions.SectionName}:Redis or {ClusterRedisKey}.");
             // Not aborting when Redis is away at first use: a failed connect would stay cached for the silo's life and
             // its RedisConnectionException (no Orleans codec) would cross grain boundaries; the store's calls fail
-            // instead, as MailboxStoreException, until the multiplexer connects.
+            // instead, as MessageLogStoreException, until the multiplexer connects.
             var redisOptions = ConfigurationOptions.Parse(connection);
             redisOptions.AbortOnConnectFail = false;
             var redis = await ConnectionMultiplexer.ConnectAsync(redisOptions);
-            return new RedisMailboxStore(redis, $"ogw:{cluster.Value.ServiceId}", logger);
+            return new RedisMessageLogStore(redis, $"ogw:{cluster.Value.ServiceId}", logger);
         });
     }
 
     public MailboxDurability Durability { get; }
 
-    public Task<IMailboxStore?> GetAsync() => _store.Value;
+    public Task<IMessageLogStore?> GetAsync() => _store.Value;
 
     /// <summary>The mailbox Redis, else the clustering Redis; null when neither is configured.</summary>
     public static string? RedisConnection(MailboxOptions options, IConfiguration configuration) =>
@@ -56,9 +56,9 @@ internal sealed class MailboxStoreFactory
 /// only: Orleans has no codec for StackExchange.Redis exceptions, and an inner one made the whole reply unserializable.
 /// </summary>
 [GenerateSerializer, Alias("ogw.MailboxStoreException")]
-public sealed class MailboxStoreException : Exception
+public sealed class MessageLogStoreException : Exception
 {
-    public MailboxStoreException(string message) : base(message)
+    public MessageLogStoreException(string message) : base(message)
     {
     }
 }

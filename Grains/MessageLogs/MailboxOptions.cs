@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace OrleansGateway.Grains.Mailboxes;
+namespace OrleansGateway.Grains.MessageLogs;
 
 /// <summary>How much of a message log (client mailbox or channel history) is kept for resume and recovery.</summary>
 public abstract class RetentionOptions

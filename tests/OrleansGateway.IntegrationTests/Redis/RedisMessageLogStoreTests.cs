@@ -1,20 +1,20 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrleansGateway.Grains;
-using OrleansGateway.Grains.Mailboxes;
+using OrleansGateway.Grains.MessageLogs;
 using OrleansGateway.IntegrationTests.Fixtures;
 using StackExchange.Redis;
 
 namespace OrleansGateway.IntegrationTests.Redis;
 
 /// <summary>The durable mailbox store against a real redis-server (one per test: it starts in milliseconds).</summary>
-public sealed class RedisMailboxStoreTests : IAsyncLifetime
+public sealed class RedisMessageLogStoreTests : IAsyncLifetime
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
     private readonly RedisServer _server = new();
     private ConnectionMultiplexer? _redis;
 
-    private RedisMailboxStore Store => new(_redis!, "ogw:tests", NullLogger.Instance);
+    private RedisMessageLogStore Store => new(_redis!, "ogw:tests", NullLogger.Instance);
 
     public async Task InitializeAsync() => _redis = await ConnectionMultiplexer.ConnectAsync(_server.ConnectionString);
 
@@ -30,7 +30,7 @@ public sealed class RedisMailboxStoreTests : IAsyncLifetime
     [InlineData("ünïcödé-backend", "[1,2,3]")]
     public async Task AppendThenLoad_ThroughRedis_Identical(string from, string json)
     {
-        var message = new MailboxMessage(1, from, Encoding.UTF8.GetBytes(json), 1_700_000_000_123);
+        var message = new StreamMessage(1, from, Encoding.UTF8.GetBytes(json), 1_700_000_000_123);
 
         Assert.Null(await Store.AppendAsync("client", "bob", message, 10, MaxAge));
         var loaded = await Store.LoadAsync("client", "bob");
@@ -95,13 +95,13 @@ public sealed class RedisMailboxStoreTests : IAsyncLifetime
     public async Task Load_RedisUnreachable_MailboxStoreExceptionWithoutInnerException()
     {
         await using var nowhere = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{GatewayCluster.FreeTcpPort()},abortConnect=false,connectTimeout=500,asyncTimeout=1000");
-        var store = new RedisMailboxStore(nowhere, "ogw:tests", NullLogger.Instance);
+        var store = new RedisMessageLogStore(nowhere, "ogw:tests", NullLogger.Instance);
 
-        var ex = await Assert.ThrowsAsync<MailboxStoreException>(() => store.LoadAsync("client", "bob"));
+        var ex = await Assert.ThrowsAsync<MessageLogStoreException>(() => store.LoadAsync("client", "bob"));
 
         Assert.Null(ex.InnerException);
         Assert.Contains("loading client bob failed", ex.Message, StringComparison.Ordinal);
     }
 
-    private static MailboxMessage Message(long seq, string text) => new(seq, "a", Encoding.UTF8.GetBytes(text), 1_700_000_000_000 + seq);
+    private static StreamMessage Message(long seq, string text) => new(seq, "a", Encoding.UTF8.GetBytes(text), 1_700_000_000_000 + seq);
 }

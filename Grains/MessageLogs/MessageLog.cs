@@ -1,22 +1,22 @@
 using OrleansGateway.Grains.Edges;
 
-namespace OrleansGateway.Grains.Mailboxes;
+namespace OrleansGateway.Grains.MessageLogs;
 
 /// <summary>
 /// A sequence-numbered message log with retention by count and age. Pure data structure: no Orleans,
 /// time from <see cref="TimeProvider"/>, so it is tested on its own.
 /// </summary>
-internal sealed class Mailbox
+internal sealed class MessageLog
 {
     // Null while nothing is retained: most idle clients have no message within retention, and a queue that once
     // held many keeps its grown array (issue #7: memory per idle client grain).
-    private Queue<MailboxMessage>? _retained;
+    private Queue<StreamMessage>? _retained;
     private readonly int _maxMessages;
     private readonly TimeSpan _maxAge;
     private readonly TimeProvider _time;
     private long _seq;
 
-    public Mailbox(int maxMessages, TimeSpan maxAge, TimeProvider time, MailboxSnapshot? snapshot = null)
+    public MessageLog(int maxMessages, TimeSpan maxAge, TimeProvider time, MessageLogSnapshot? snapshot = null)
     {
         _maxMessages = maxMessages;
         _maxAge = maxAge;
@@ -26,7 +26,7 @@ internal sealed class Mailbox
             _seq = snapshot.Seq;
             if (snapshot.Messages.Length > 0)
             {
-                _retained = new Queue<MailboxMessage>(snapshot.Messages);
+                _retained = new Queue<StreamMessage>(snapshot.Messages);
             }
 
             Trim();
@@ -38,9 +38,9 @@ internal sealed class Mailbox
 
     public int Count => _retained?.Count ?? 0;
 
-    public MailboxMessage Append(string from, byte[] data)
+    public StreamMessage Append(string from, byte[] data)
     {
-        var message = new MailboxMessage(_seq + 1, from, data, _time.GetUtcNow().ToUnixTimeMilliseconds()) { TraceParent = GrainTracing.CurrentTraceParent() };
+        var message = new StreamMessage(_seq + 1, from, data, _time.GetUtcNow().ToUnixTimeMilliseconds()) { TraceParent = GrainTracing.CurrentTraceParent() };
         Adopt(message);
         return message;
     }
@@ -49,7 +49,7 @@ internal sealed class Mailbox
     /// Takes a message whose seq was assigned before: one the durable store holds beyond this log (a write whose reply
     /// was lost had reached it). Its seq is never given to another message.
     /// </summary>
-    public void Adopt(MailboxMessage message)
+    public void Adopt(StreamMessage message)
     {
         if (message.Seq <= _seq)
         {
@@ -57,7 +57,7 @@ internal sealed class Mailbox
         }
 
         _seq = message.Seq;
-        (_retained ??= new Queue<MailboxMessage>()).Enqueue(message);
+        (_retained ??= new Queue<StreamMessage>()).Enqueue(message);
         Trim();
     }
 
@@ -65,7 +65,7 @@ internal sealed class Mailbox
     /// Undoes the last <see cref="Append"/>: its persistence failed, so it was never acknowledged. The store may still
     /// hold it (a lost reply): it is read back before the seq is given again (<see cref="DurableAppender"/>).
     /// </summary>
-    public void RemoveLast(MailboxMessage message)
+    public void RemoveLast(StreamMessage message)
     {
         if (_seq != message.Seq)
         {
@@ -74,7 +74,7 @@ internal sealed class Mailbox
 
         // Queue has no RemoveLast: rebuild without it (rare path: a failed durable write).
         var kept = _retained?.Where(m => m.Seq != message.Seq).ToArray() ?? [];
-        _retained = kept.Length > 0 ? new Queue<MailboxMessage>(kept) : null;
+        _retained = kept.Length > 0 ? new Queue<StreamMessage>(kept) : null;
 
         _seq--;
     }
@@ -83,29 +83,29 @@ internal sealed class Mailbox
     /// Every retained message with seq greater than <paramref name="afterSeq"/>, and whether that is all of them
     /// (nothing after <paramref name="afterSeq"/> has left retention).
     /// </summary>
-    public AttachResult ReadSince(long afterSeq)
+    public StreamReplay ReadSince(long afterSeq)
     {
         Trim();
         if (afterSeq > _seq)
         {
             // The client has seen a seq this mailbox never issued (its state was lost in a crash):
             // nothing can be vouched for.
-            return new AttachResult(_seq, false, []);
+            return new StreamReplay(_seq, false, []);
         }
 
         if (afterSeq == _seq)
         {
-            return new AttachResult(_seq, true, []);
+            return new StreamReplay(_seq, true, []);
         }
 
         if (_retained is null)
         {
-            return new AttachResult(_seq, false, []); // afterSeq < _seq, and everything after it has left retention
+            return new StreamReplay(_seq, false, []); // afterSeq < _seq, and everything after it has left retention
         }
 
         var oldest = _retained.Peek().Seq;
         var recovered = oldest <= afterSeq + 1;
-        var replay = new List<MailboxMessage>((int)Math.Min(_seq - afterSeq, _retained.Count));
+        var replay = new List<StreamMessage>((int)Math.Min(_seq - afterSeq, _retained.Count));
         foreach (var message in _retained)
         {
             if (message.Seq > afterSeq)
@@ -114,13 +114,13 @@ internal sealed class Mailbox
             }
         }
 
-        return new AttachResult(_seq, recovered, replay);
+        return new StreamReplay(_seq, recovered, replay);
     }
 
-    public MailboxSnapshot ToSnapshot()
+    public MessageLogSnapshot ToSnapshot()
     {
         Trim();
-        return new MailboxSnapshot(_seq, _retained is null ? [] : [.. _retained]);
+        return new MessageLogSnapshot(_seq, _retained is null ? [] : [.. _retained]);
     }
 
     private void Trim()
@@ -150,6 +150,6 @@ internal sealed class Mailbox
 
 /// <summary>A mailbox's state as carried by grain migration.</summary>
 [GenerateSerializer, Immutable, Alias("ogw.MailboxSnapshot")]
-internal sealed record MailboxSnapshot(
+internal sealed record MessageLogSnapshot(
     [property: Id(0)] long Seq,
-    [property: Id(1)] MailboxMessage[] Messages);
+    [property: Id(1)] StreamMessage[] Messages);

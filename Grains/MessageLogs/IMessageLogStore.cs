@@ -1,7 +1,7 @@
-namespace OrleansGateway.Grains.Mailboxes;
+namespace OrleansGateway.Grains.MessageLogs;
 
 /// <summary>Where mailboxes and channel histories survive a silo crash (durability <c>Redis</c>).</summary>
-internal interface IMailboxStore
+internal interface IMessageLogStore
 {
     /// <summary>The persisted log of <paramref name="kind"/>/<paramref name="key"/> and its inbound positions.</summary>
     Task<StoredLog> LoadAsync(string kind, string key);
@@ -15,14 +15,14 @@ internal interface IMailboxStore
     /// Null when appended; when refused, the message the log holds under that seq (the same one when an earlier
     /// attempt whose reply was lost had stored it), or its newest message if that seq left retention.
     /// </returns>
-    Task<MailboxMessage?> AppendAsync(string kind, string key, MailboxMessage message, int maxMessages, TimeSpan maxAge, InboundPosition? inbound = null);
+    Task<StreamMessage?> AppendAsync(string kind, string key, StreamMessage message, int maxMessages, TimeSpan maxAge, InboundPosition? inbound = null);
 }
 
 /// <summary>Where a backend message came from: Kafka topic/partition and offset.</summary>
 internal readonly record struct InboundPosition(string Source, long Position);
 
 /// <summary>What the store holds for one log: the messages (null when none) and the highest inbound position per source.</summary>
-internal sealed record StoredLog(MailboxSnapshot? Log, IReadOnlyDictionary<string, long> InboundPositions);
+internal sealed record StoredLog(MessageLogSnapshot? Log, IReadOnlyDictionary<string, long> InboundPositions);
 
 /// <summary>How mailboxes and channel histories are kept. Key <c>Gateway:Mailbox:Durability</c>.</summary>
 public enum MailboxDurability

@@ -1,7 +1,7 @@
 using OrleansGateway.Grains;
 using OrleansGateway.Grains.Edges;
 
-namespace OrleansGateway.Tests.Mailboxes;
+namespace OrleansGateway.Tests.MessageLogs;
 
 public sealed class InboundDeduplicatorTests
 {

@@ -1,0 +1,58 @@
+using System.ComponentModel;
+
+namespace OrleansGateway.Grains;
+
+/// <summary>
+/// The client grain as edges and silos call it: sessions attach and detach, edges repair delivery gaps and send on a
+/// connected client's behalf, the silo's sweep asks for a re-push. Not for backends (<see cref="IClientGrain"/>).
+/// </summary>
+/// <remarks>
+/// It keeps the client grain's original wire alias (<c>ogw.IClientGrain</c>, and each method's), so edges and silos of
+/// the previous release and of this one call each other unchanged during a rolling deploy, in either order.
+/// </remarks>
+[Alias("ogw.IClientGrain")]
+public interface IClientSessionGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Attaches a session held by <paramref name="edgeId"/> and returns the welcome state and every retained message
+    /// after <paramref name="lastSeq"/>; live messages follow through <paramref name="edge"/>. Refused (nothing
+    /// attached, <see cref="StreamReplay.SessionLimitReached"/> set) when the client already has
+    /// <paramref name="maxSessions"/> sessions across all edges: the cluster-wide cap on tabs and devices. Repeatable:
+    /// a session id is recorded once.
+    /// </summary>
+    /// <param name="edgeId">The edge instance id (one per edge process).</param>
+    /// <param name="edge">That edge's observer; messages are pushed once per edge.</param>
+    /// <param name="sessionId">Edge-local session id.</param>
+    /// <param name="lastSeq">The highest seq the client has processed, or null for a fresh start.</param>
+    /// <param name="maxSessions">The client's session cap across the cluster.</param>
+    [Alias("AttachCapped")]
+    Task<StreamReplay> AttachAsync(string edgeId, IEdgeObserver edge, long sessionId, long? lastSeq, int maxSessions);
+
+    /// <summary>Detaches a session. Idempotent.</summary>
+    [Alias("Detach")]
+    Task DetachAsync(string edgeId, long sessionId);
+
+    /// <summary>Messages retained after <paramref name="afterSeq"/>, in order (edges use it to repair a gap).</summary>
+    [Alias("ReadSince")]
+    Task<StreamReplay> ReadSinceAsync(long afterSeq);
+
+    /// <summary>
+    /// Pushes the newest retained message to every attached edge once more. The silo's sweep calls it once per
+    /// interval for grains that pushed since the last sweep, so a lost push that was the last before a quiet period
+    /// is still repaired (edges drop the repeat as a duplicate when nothing was lost).
+    /// </summary>
+    [Alias("RepushLast")]
+    Task RepushLastAsync();
+
+    /// <summary>A connected client's <c>send</c>, as <see cref="IClientGrain.SendAsync"/>.</summary>
+    [Alias("Send")]
+    Task<long> SendAsync(string from, byte[] data);
+
+    /// <summary>Wire compatibility only: backends built against the previous release call this alias (use <see cref="IClientGrain"/>).</summary>
+    [Alias("Disconnect"), EditorBrowsable(EditorBrowsableState.Never)]
+    Task<int> DisconnectAsync(string code);
+
+    /// <summary>Wire compatibility only: backends built against the previous release call this alias (use <see cref="IClientGrain"/>).</summary>
+    [Alias("GetPresence"), EditorBrowsable(EditorBrowsableState.Never)]
+    Task<Presence> GetPresenceAsync();
+}
