@@ -54,7 +54,7 @@ public static class GatewayOrleansExtensions
         }
 
         // Required: with the default directory, stopping one silo deactivates ~25% of the grains on the
-        // survivors and loses their memory state (notes/orleans.md §3).
+        // survivors and loses their memory state (docs/operations.md, "Rolling deploy and scale-in of silos").
         silo.AddDistributedGrainDirectory();
 
         // Backends reach clients and channels through streams the grains subscribe to implicitly: memory streams

@@ -7,7 +7,7 @@ internal sealed record ClientIdentity(string ClientId, IReadOnlyList<string> Cha
 
 internal static partial class ClientIds
 {
-    /// <summary>1–128 chars of <c>[A-Za-z0-9._:@-]</c> (PROTOCOL.md).</summary>
+    /// <summary>1–128 chars of <c>[A-Za-z0-9._:@-]</c> (docs/protocol.md).</summary>
     public static bool IsValid(string? id) => id is { Length: >= 1 and <= 128 } && Pattern().IsMatch(id);
 
     [GeneratedRegex("^[A-Za-z0-9._:@-]+$", RegexOptions.CultureInvariant)]

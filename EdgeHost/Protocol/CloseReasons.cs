@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 namespace OrleansGateway.EdgeHost.Protocol;
 
 /// <summary>
-/// The one catalogue of how a session ends (PROTOCOL.md): the <c>bye</c> code sent first (if any), the WebSocket
+/// The one catalogue of how a session ends (docs/protocol.md): the <c>bye</c> code sent first (if any), the WebSocket
 /// close status, and whether the client should reconnect.
 /// </summary>
 internal sealed record CloseReason(string? ByeCode, WebSocketCloseStatus Status, string Description, bool Reconnect)
@@ -46,7 +46,7 @@ internal sealed record CloseReason(string? ByeCode, WebSocketCloseStatus Status,
     };
 }
 
-/// <summary><c>bye</c> codes (PROTOCOL.md).</summary>
+/// <summary><c>bye</c> codes (docs/protocol.md).</summary>
 internal static class ByeCodes
 {
     public const string Draining = "draining";
@@ -56,7 +56,7 @@ internal static class ByeCodes
     public const string SlowConsumer = "slow_consumer";
 }
 
-/// <summary><c>err</c> codes (PROTOCOL.md).</summary>
+/// <summary><c>err</c> codes (docs/protocol.md).</summary>
 internal static class ErrorCodes
 {
     public const string BadRequest = "bad_request";

@@ -108,7 +108,7 @@ internal static class JsonFrameCodec
                 }
                 else
                 {
-                    reader.Skip(); // unknown fields are ignored (PROTOCOL.md)
+                    reader.Skip(); // unknown fields are ignored (docs/protocol.md)
                 }
             }
 

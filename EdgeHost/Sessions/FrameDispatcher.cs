@@ -11,7 +11,7 @@ namespace OrleansGateway.EdgeHost.Sessions;
 
 /// <summary>
 /// Acts on one parsed client frame. Frames of a session are handled one at a time, in order: that is what
-/// keeps one sender's messages to one recipient in send order (PROTOCOL.md, Guarantees §1).
+/// keeps one sender's messages to one recipient in send order (docs/protocol.md, Guarantees §1).
 /// A frame is answered <c>ok</c> only once the mailbox, channel or broker has it; any failure is an
 /// <c>err</c>, never a silent drop. Data flows one way: the transport hands it a frame, it calls the cluster
 /// (grains, <see cref="ChannelSubscriptions"/>, the upstream broker) and queues the reply; it never calls the session back.

@@ -11,7 +11,7 @@ internal interface IExpiringSession
 /// <summary>
 /// One timer per edge that closes sessions whose token expired without a refresh, instead of a timer per session:
 /// a per-session timer cost every idle connection a timer object in the runtime's timer queue (memory per connection,
-/// issue #7). A session is closed no earlier than its token's <c>exp</c> plus the clock skew (when a new connection
+/// see docs/benchmarks.md). A session is closed no earlier than its token's <c>exp</c> plus the clock skew (when a new connection
 /// with that token would be refused too) and at most one <see cref="Interval"/> later.
 /// </summary>
 internal sealed partial class TokenExpirySweep(Func<IEnumerable<IExpiringSession>> sessions, TimeProvider time, ILogger<TokenExpirySweep> logger)

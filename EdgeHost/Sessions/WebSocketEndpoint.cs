@@ -12,7 +12,7 @@ using OrleansGateway.EdgeHost.Protocol;
 namespace OrleansGateway.EdgeHost.Sessions;
 
 /// <summary>
-/// <c>GET /ws</c>: every refusal happens before the upgrade, with a plain HTTP status (PROTOCOL.md, Connecting):
+/// <c>GET /ws</c>: every refusal happens before the upgrade, with a plain HTTP status (docs/protocol.md, Connecting):
 /// 503 when full, draining or not yet in the cluster; 403 for a foreign Origin; 401 for any token problem.
 /// </summary>
 internal static class WebSocketEndpoint

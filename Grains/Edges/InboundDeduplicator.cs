@@ -8,7 +8,7 @@ namespace OrleansGateway.Grains.Edges;
 internal sealed class InboundDeduplicator
 {
     // Created with the first position: most grains never get a backend message, and an empty dictionary still costs
-    // ~80 B per idle grain (issue #7).
+    // ~80 B per idle grain (measured, docs/benchmarks.md).
     private Dictionary<string, long>? _positions;
 
     /// <summary>True when <paramref name="message"/> was accepted before (a redelivery).</summary>

@@ -3,7 +3,7 @@ using OrleansGateway.Grains.Edges;
 namespace OrleansGateway.Grains.MessageLogs;
 
 /// <summary>
-/// A grain's appends to its durable store, which must never give one seq to two messages (issue #13). A write that
+/// A grain's appends to its durable store, which must never give one seq to two messages. A write that
 /// failed may still have been stored (Redis ran it, the connection reset before the reply): it is not acknowledged and
 /// its seq is taken back in memory, but before the next seq is assigned the store is read back and what it holds
 /// beyond memory is adopted, with its Kafka positions. Should anything still race (a timed-out write landing late), the

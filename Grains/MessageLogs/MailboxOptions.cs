@@ -5,10 +5,10 @@ namespace OrleansGateway.Grains.MessageLogs;
 /// <summary>How much of a message log (client mailbox or channel history) is kept for resume and recovery.</summary>
 public abstract class RetentionOptions
 {
-    /// <summary>Default for <see cref="MaxMessages"/>: 1,000 (PROTOCOL.md, Guarantees §2).</summary>
+    /// <summary>Default for <see cref="MaxMessages"/>: 1,000 (docs/protocol.md, Guarantees §2).</summary>
     public const int DefaultMaxMessages = 1_000;
 
-    /// <summary>Default for <see cref="MaxAge"/>: 5 minutes (PROTOCOL.md, Guarantees §2).</summary>
+    /// <summary>Default for <see cref="MaxAge"/>: 5 minutes (docs/protocol.md, Guarantees §2).</summary>
     public static readonly TimeSpan DefaultMaxAge = TimeSpan.FromMinutes(5);
 
     /// <summary>Default for <see cref="SessionSweepInterval"/>: 1 minute.</summary>

@@ -9,7 +9,7 @@ namespace OrleansGateway.Grains.MessageLogs;
 internal sealed class MessageLog
 {
     // Null while nothing is retained: most idle clients have no message within retention, and a queue that once
-    // held many keeps its grown array (issue #7: memory per idle client grain).
+    // held many keeps its grown array (memory per idle client grain, docs/benchmarks.md).
     private Queue<StreamMessage>? _retained;
     private readonly int _maxMessages;
     private readonly TimeSpan _maxAge;

@@ -10,7 +10,7 @@ namespace OrleansGateway.Grains.MessageLogs;
 /// after twice the retention age of inactivity. A message from Kafka also sets its partition's offset in a hash beside
 /// the list (<c>…:in</c>) in the same write, so the grain that reloads after a crash still drops the redelivery of a
 /// record it had accepted. Appends are one script, so a write whose reply was lost cannot leave a second message under
-/// the same seq: the script refuses a seq the list already holds and answers what it holds (issue #13).
+/// the same seq: the script refuses a seq the list already holds and answers what it holds.
 /// Redis errors leave as <see cref="MessageLogStoreException"/>: they cross grain boundaries, and Orleans has no codec
 /// for StackExchange.Redis exceptions.
 /// </summary>

@@ -4,7 +4,7 @@ using System.Text;
 namespace OrleansGateway.Bench.LoadGen;
 
 /// <summary>
-/// <c>flood</c> (issue #6): P well-behaved pairs on ONE edge exchange direct messages at a fixed total rate R; the
+/// <c>flood</c>: P well-behaved pairs on ONE edge exchange direct messages at a fixed total rate R; the
 /// step is measured once quietly, then again while A abusive clients on the same edge send <c>send</c> frames as fast
 /// as their socket takes them and reconnect at once whenever the edge closes them. Reports both p99s and their ratio
 /// (target ≤ 2), plus what happened to the abusers (frames, <c>err rate_limited</c>, <c>bye policy</c>, refused

@@ -9,7 +9,7 @@ using OrleansGateway.IntegrationTests.Fixtures;
 namespace OrleansGateway.IntegrationTests.Channels;
 
 /// <summary>
-/// Channel behaviour every backend transport must give (PROTOCOL.md: sub/unsub/pub, off, since, recovered).
+/// Channel behaviour every backend transport must give (docs/protocol.md: sub/unsub/pub, off, since, recovered).
 /// One subclass per transport: memory streams (embedded default) and Kafka.
 /// </summary>
 public abstract class ChannelConformanceTests(GatewayCluster cluster)

@@ -56,7 +56,7 @@ public sealed class RedisMessageLogStoreTests : IAsyncLifetime
     [Fact]
     public async Task Append_OtherMessageUnderAHeldSeq_RefusedWithWhatTheStoreHolds()
     {
-        // The lost-reply case of issue #13: seq 2 reached Redis, memory took it back and offered seq 2 to the next send.
+        // The lost-reply case: seq 2 reached Redis, memory took it back and offered seq 2 to the next send.
         await Store.AppendAsync("channel", "news", Message(1, "one"), 10, MaxAge);
         await Store.AppendAsync("channel", "news", Message(2, "unacknowledged"), 10, MaxAge);
 

@@ -116,7 +116,7 @@ test('demoChat_EdgeDrainedMidConversation_BothPagesShowEveryMessageOnceInOrder',
   await line(a, alice, bob, 'did you miss anything?');
   await line(b, bob, alice, 'nothing: every message once, in order');
 
-  // Order is guaranteed per stream (PROTOCOL.md §1): the direct messages between them, and the lobby. Across the two,
+  // Order is guaranteed per stream (docs/protocol.md, Guarantees §1): the direct messages between them, and the lobby. Across the two,
   // a resume delivers the mailbox replay before the channel's, so they are compared stream by stream — and in full,
   // so nothing is missing or shown twice.
   for (const [who, page] of [["alice's page", a.page], ["bob's page", b.page]]) {
