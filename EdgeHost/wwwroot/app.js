@@ -1,4 +1,4 @@
-// Demo chat on @orleansgateway/client (the compiled SDK is copied to ./sdk/ by `npm run build` in clients/js).
+// Demo chat on @orleansgateway/client (./sdk/ is compiled from clients/js/src by the EdgeHost build).
 // Served by the EdgeHost in Development only. Query parameters: ?name=alice logs in at once; ?edges=ws://a/ws,ws://b/ws
 // lists the edges to use (default: the edge that served this page).
 import { connect } from './sdk/index.js';

@@ -1,4 +1,5 @@
-// The demo page is served by the EdgeHost in Development only, from the committed copy of the compiled SDK.
+// The demo page is served by the EdgeHost in Development only, with the SDK the EdgeHost build compiled from src/
+// (EdgeHost.csproj, BuildDemoSdk): it must be byte for byte the package's own build of the same sources (dist/).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

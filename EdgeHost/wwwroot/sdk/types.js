@@ -1,2 +1,0 @@
-/** The WebSocket subprotocol of wire protocol version 1. */
-export const SUBPROTOCOL = 'ogw.v1.json';
