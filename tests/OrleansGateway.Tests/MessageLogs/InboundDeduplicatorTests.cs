@@ -1,3 +1,4 @@
+using OrleansGateway.Grains.MessageLogs;
 using OrleansGateway.Grains;
 using OrleansGateway.Grains.Edges;
 

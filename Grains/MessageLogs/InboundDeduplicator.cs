@@ -1,4 +1,4 @@
-namespace OrleansGateway.Grains.Edges;
+namespace OrleansGateway.Grains.MessageLogs;
 
 /// <summary>
 /// Remembers, per source (Kafka topic/partition), the highest position a grain accepted, so an at-least-once
