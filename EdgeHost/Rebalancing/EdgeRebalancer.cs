@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Options;
+using OrleansGateway.EdgeHost.Cluster;
+using OrleansGateway.EdgeHost.Configuration;
+using OrleansGateway.EdgeHost.Draining;
+using OrleansGateway.EdgeHost.Protocol;
+using OrleansGateway.Grains;
+
+namespace OrleansGateway.EdgeHost.Rebalancing;
+
+/// <summary>
+/// Evens out connections across edges (<c>Gateway:Rebalance</c>, off by default). Every interval the edge reports its
+/// session count to the cluster's <see cref="IEdgeLoadGrain"/>, gets every live edge's count back, and, when it holds
+/// clearly more than the mean, tells at most one batch of its sessions <c>bye draining</c> with a jittered
+/// <c>reconnect_ms</c>, as a drain does: they resume with <c>last_seq</c> wherever the load balancer (or the SDK's url
+/// list) sends them, losing nothing. Nothing while the edge drains or holds no lease.
+/// </summary>
+/// <remarks>
+/// Clients go back through the load balancer, so some land on the same edge again; the next rounds catch up with them.
+/// A round uses counts up to one interval old: at most one batch too many moves, and the tolerance keeps the edges from
+/// trading those back.
+/// </remarks>
+internal sealed partial class EdgeRebalancer(
+    IEdgeLoadRegistry registry,
+    IDrainableSessions sessions,
+    LocalEdge edge,
+    DrainState drain,
+    IOptions<RebalanceOptions> options,
+    TimeProvider time,
+    RebalanceMetrics metrics,
+    ILogger<EdgeRebalancer> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value.Enabled ? RunAsync(stoppingToken) : Task.CompletedTask;
+
+    /// <summary>One round per interval on a fixed schedule (a slow round delays the next, never adds one).</summary>
+    internal async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        Log.Enabled(logger, settings);
+        using var timer = new PeriodicTimer(settings.Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            await RunRoundAsync(settings, stoppingToken);
+        }
+    }
+
+    /// <summary>Reports, decides, sheds; returns how many sessions were told.</summary>
+    internal async Task<int> RunRoundAsync(RebalanceOptions settings, CancellationToken stoppingToken)
+    {
+        if (!edge.IsHeld || drain.IsDraining)
+        {
+            return 0; // a draining edge sends everyone away anyway; without a lease it is not part of the cluster's view
+        }
+
+        EdgeLoad[] loads;
+        try
+        {
+            loads = await registry.ReportAsync(edge.EdgeId, sessions.Count, settings.ReportTtl);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Next round asks again; meanwhile nobody is shed on counts we do not have.
+            Log.ReportFailed(logger, ex);
+            return 0;
+        }
+
+        var own = sessions.Count;
+        var shed = RebalancePlan.SessionsToShed(edge.EdgeId, own, loads, settings);
+        if (shed == 0 || drain.IsDraining)
+        {
+            return 0;
+        }
+
+        var told = Shed(shed, settings.MaxReconnectDelay);
+        metrics.Shed(told);
+        Log.Shedding(logger, told, own, loads.Sum(l => (long)l.Connections), loads.Length);
+        return told;
+    }
+
+    /// <summary>The one place sessions are told to go: <c>bye draining</c> (the protocol's "reconnect with last_seq"), then close 1012.</summary>
+    private int Shed(int count, TimeSpan maxReconnectDelay)
+    {
+        var candidates = sessions.Snapshot().Where(s => !s.IsClosing).ToArray();
+        // Random victims: no client is always the one moved, and no order of connection decides it.
+        Random.Shared.Shuffle(candidates);
+        var told = Math.Min(count, candidates.Length);
+        for (var i = 0; i < told; i++)
+        {
+            var jitter = maxReconnectDelay <= TimeSpan.Zero ? 0 : Random.Shared.Next(0, (int)maxReconnectDelay.TotalMilliseconds + 1);
+            candidates[i].RequestClose(CloseReason.Draining, jitter);
+        }
+
+        return told;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1300, LogLevel.Information, "Connection rebalancing on: {Options}", EventName = "RebalanceEnabled")]
+        public static partial void Enabled(ILogger logger, RebalanceOptions options);
+
+        [LoggerMessage(1301, LogLevel.Information, "Rebalancing: telling {Told} of {Own} session(s) to reconnect elsewhere ({Total} across {Edges} edge(s))", EventName = "RebalanceShedding")]
+        public static partial void Shedding(ILogger logger, int told, int own, long total, int edges);
+
+        [LoggerMessage(1302, LogLevel.Warning, "Reporting this edge's connection count failed; not rebalancing this round", EventName = "RebalanceReportFailed")]
+        public static partial void ReportFailed(ILogger logger, Exception exception);
+    }
+}
