@@ -20,8 +20,11 @@ internal sealed class RebalanceOptions
     /// <summary>Default for <see cref="MinConnections"/>: 100.</summary>
     public const int DefaultMinConnections = 100;
 
-    /// <summary>Default for <see cref="BatchSize"/>: 500 (100 sessions a second at the default interval, a fifth of a drain's default pace).</summary>
-    public const int DefaultBatchSize = 500;
+    /// <summary>
+    /// Default for <see cref="BatchSize"/>: 1,000 (one batch per two intervals: 100 sessions a second at the default
+    /// interval, a fifth of a drain's default pace).
+    /// </summary>
+    public const int DefaultBatchSize = 1_000;
 
     /// <summary>Default for <see cref="MaxReconnectDelay"/>: 5 seconds.</summary>
     public static readonly TimeSpan DefaultMaxReconnectDelay = TimeSpan.FromSeconds(5);
@@ -30,8 +33,9 @@ internal sealed class RebalanceOptions
     public bool Enabled { get; set; }
 
     /// <summary>
-    /// How often the edge reports its count and decides; at most <see cref="BatchSize"/> sessions are told per interval.
-    /// A report counts for three intervals.
+    /// How often the edge reports its count and decides. After a round that shed, the next one only reports (the moved
+    /// clients must show in the others' counts first), so at most <see cref="BatchSize"/> sessions are told per two
+    /// intervals. A report counts for three intervals.
     /// </summary>
     public TimeSpan Interval { get; set; } = DefaultInterval;
 
@@ -41,7 +45,7 @@ internal sealed class RebalanceOptions
     /// <summary>The floor: an edge never sheds below this many connections, nor below the mean.</summary>
     public int MinConnections { get; set; } = DefaultMinConnections;
 
-    /// <summary>Sessions told <c>bye draining</c> per interval, at most.</summary>
+    /// <summary>Sessions told <c>bye draining</c> per round, at most (a round that sheds is followed by one that only reports).</summary>
     public int BatchSize { get; set; } = DefaultBatchSize;
 
     /// <summary><c>reconnect_ms</c> is uniform in [0, this]: the clients of one batch spread their reconnects.</summary>

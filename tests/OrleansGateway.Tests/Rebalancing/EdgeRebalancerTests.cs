@@ -57,7 +57,7 @@ public sealed class EdgeRebalancerTests : IDisposable
     }
 
     [Fact]
-    public async Task Rebalancer_200SessionsOtherEdgeEmpty_OneBatchPerIntervalUntilTheMeanThenStops()
+    public async Task Rebalancer_200SessionsOtherEdgeEmpty_OneBatchPerTwoIntervalsUntilTheMeanThenStops()
     {
         _sessions.Add(200);
         _registry.Others = () => [new EdgeLoad("other", 200 - _sessions.Count)]; // the shed clients all land on the other edge
@@ -65,7 +65,8 @@ public sealed class EdgeRebalancerTests : IDisposable
 
         _time.Advance(Interval - TimeSpan.FromMilliseconds(1));
         Assert.Equal(0, _registry.Reports); // nothing before the first interval
-        var expected = new[] { 40, 80, 80, 80, 80 }; // 200 → 160 → 120: within 20 % of the mean (100), so it stops
+        // A batch, a round that only reports, a batch: 200 → 160 → 120, within 20 % of the mean (100), so it stops.
+        var expected = new[] { 40, 40, 80, 80, 80, 80 };
         for (var round = 0; round < expected.Length; round++)
         {
             _time.Advance(round == 0 ? TimeSpan.FromMilliseconds(1) : Interval);
@@ -73,7 +74,7 @@ public sealed class EdgeRebalancerTests : IDisposable
             await Until(() => _sessions.Told == expected[round]);
         }
 
-        Assert.Equal(5, _registry.Reports);
+        Assert.Equal(6, _registry.Reports);
         Assert.Equal(80, _sessions.Told);
         Assert.All(_sessions.ToldSessions, s => Assert.Equal(CloseReason.Draining, s.Reason));
         Assert.All(_sessions.ToldSessions, s => Assert.InRange(s.ReconnectMs!.Value, 0, 2000));
@@ -112,6 +113,7 @@ public sealed class EdgeRebalancerTests : IDisposable
         Assert.Equal(0, await rebalancer.RunRoundAsync(Settings(), CancellationToken.None));
         _registry.Others = () => [new EdgeLoad("other", 0)];
         Assert.Equal(40, await rebalancer.RunRoundAsync(Settings(), CancellationToken.None));
+        Assert.Equal(2, _registry.Reports);
     }
 
     [Fact]
@@ -124,7 +126,7 @@ public sealed class EdgeRebalancerTests : IDisposable
     }
 
     [Fact]
-    public async Task Rebalancer_SessionsAlreadyClosing_NotToldAgain()
+    public async Task Rebalancer_SessionsAlreadyClosing_NeitherCountedNorToldAgain()
     {
         _sessions.LeaveWhenTold = false;
         _sessions.Add(100);
@@ -134,8 +136,12 @@ public sealed class EdgeRebalancerTests : IDisposable
         }
 
         _registry.Others = () => [new EdgeLoad("other", 0)];
-        Assert.Equal(10, await Create(batchSize: 100).RunRoundAsync(Settings(batchSize: 100), CancellationToken.None));
-        Assert.All(_sessions.All, s => Assert.Equal(1, s.TimesTold));
+
+        // 10 open sessions against 0: down to the mean, 5; the closing ones are neither counted nor told again.
+        Assert.Equal(5, await Create(batchSize: 100).RunRoundAsync(Settings(batchSize: 100), CancellationToken.None));
+        Assert.Equal(10, _registry.Last.Connections);
+        Assert.Equal(95, _sessions.All.Count(s => s.TimesTold == 1));
+        Assert.Equal(5, _sessions.All.Count(s => s.TimesTold == 0));
     }
 
     private static RebalanceOptions Settings(int batchSize = 40, int floor = 0, TimeSpan? maxReconnect = null) => new()
