@@ -6,6 +6,7 @@ using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Draining;
+using OrleansGateway.EdgeHost.Rebalancing;
 using OrleansGateway.EdgeHost.Sessions;
 using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.EdgeHost.Upstream.Kafka;
@@ -89,6 +90,7 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<DrainState>();
         services.AddSingleton<IDrainableSessions>(sp => sp.GetRequiredService<SessionRegistry>());
         services.AddSingleton<EdgeDrainer>();
+        services.AddGatewayRebalancing();
         services.AddSingleton(sp => new SessionServices(
             sp.GetRequiredService<GrainRefs>(),
             sp.GetRequiredService<GrainCallPolicy>(),

@@ -1,0 +1,31 @@
+namespace OrleansGateway.Grains.Edges;
+
+/// <summary>
+/// Every edge's last reported connection count, each valid for the TTL its edge gave. Memory only, on purpose: after a
+/// silo crash or a graceful stop the reports are back within one report interval, and until then an edge sees fewer
+/// edges than there are, which makes the mean larger and shedding less likely, never more.
+/// </summary>
+internal sealed class EdgeLoadGrain(TimeProvider time) : Grain, IEdgeLoadGrain
+{
+    private readonly Dictionary<string, (int Connections, DateTimeOffset ExpiresAt)> _reports = new(StringComparer.Ordinal);
+
+    public Task<EdgeLoad[]> ReportAsync(string edgeId, int connections, TimeSpan ttl)
+    {
+        var now = time.GetUtcNow();
+        _reports[edgeId] = (connections, now + ttl);
+        var live = new List<EdgeLoad>(_reports.Count);
+        foreach (var (id, report) in _reports)
+        {
+            if (report.ExpiresAt > now)
+            {
+                live.Add(new EdgeLoad(id, report.Connections));
+            }
+            else
+            {
+                _reports.Remove(id); // allowed while enumerating a Dictionary since .NET Core 3.0
+            }
+        }
+
+        return Task.FromResult(live.ToArray());
+    }
+}
