@@ -11,6 +11,7 @@ using OrleansGateway.Hosting;
 namespace OrleansGateway.Tests.Diagnostics;
 
 /// <summary>With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, a gateway host sends traces and metrics to it (an HTTP OTLP receiver on loopback).</summary>
+[Collection(TracingListenersCollection.Name)]
 public sealed class OtlpExportTests
 {
     [Fact]

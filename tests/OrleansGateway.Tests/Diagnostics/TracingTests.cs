@@ -14,6 +14,7 @@ namespace OrleansGateway.Tests.Diagnostics;
 /// With tracing off nothing is added to what the gateway pushes or produces; with it on and the span sampled, the
 /// W3C context travels. One class, so its tests never overlap: the listener of one would turn tracing on for the other.
 /// </summary>
+[Collection(TracingListenersCollection.Name)]
 public sealed class TracingTests
 {
     private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
