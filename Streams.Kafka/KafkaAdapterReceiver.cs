@@ -11,6 +11,11 @@ namespace OrleansGateway.Streams.Kafka;
 /// and commits only the longest prefix of records that Orleans reported delivered (or that were skipped or given up), so a
 /// crash re-delivers rather than loses. Orleans calls it from one pulling agent, one call at a time.
 /// </summary>
+/// <remarks>
+/// Over 300 lines: reading, pausing, committing and dead-lettering all act on the same per-partition offsets (the
+/// tracker, the unsettled records, the committed position), owned by that one pulling agent; the pure parts are already
+/// apart (<see cref="KafkaOffsetTracker"/>, <see cref="KafkaDeadLetterWriter"/>, <see cref="KafkaRecordMapper"/>).
+/// </remarks>
 internal sealed partial class KafkaAdapterReceiver : IQueueAdapterReceiver
 {
     private static long _lastEpoch;

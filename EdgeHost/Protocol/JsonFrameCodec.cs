@@ -8,6 +8,10 @@ namespace OrleansGateway.EdgeHost.Protocol;
 /// Reads client frames and writes server frames of <c>ogw.v1.json</c>. No sockets, no Orleans: bytes in, bytes out.
 /// <c>data</c> passes through as raw JSON, never re-serialized.
 /// </summary>
+/// <remarks>
+/// Over 300 lines: one reader and one writer per frame type of the protocol, in one type so the wire format reads in one
+/// place and matches docs/protocol.md line by line (SignalR's <c>JsonHubProtocol</c> is one type for the same reason).
+/// </remarks>
 internal static class JsonFrameCodec
 {
     public const string SubProtocol = "ogw.v1.json";
