@@ -20,7 +20,7 @@ public sealed class TracingTests
     private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
     [Fact]
-    public void MailboxAppend_TracingOffUnderASampledSpan_AddsNoTraceParent()
+    public void MessageLogAppend_TracingOffUnderASampledSpan_AddsNoTraceParent()
     {
         using var ambient = StartAmbient(recorded: true);
 
@@ -30,7 +30,7 @@ public sealed class TracingTests
     }
 
     [Fact]
-    public void MailboxAppend_TracingOnUnderASampledSpan_CarriesItsTraceParent()
+    public void MessageLogAppend_TracingOnUnderASampledSpan_CarriesItsTraceParent()
     {
         using var listener = Listen(GrainTracing.SourceName);
         using var ambient = StartAmbient(recorded: true);
@@ -41,7 +41,7 @@ public sealed class TracingTests
     }
 
     [Fact]
-    public void MailboxAppend_TracingOnUnderAnUnsampledSpan_AddsNoTraceParent()
+    public void MessageLogAppend_TracingOnUnderAnUnsampledSpan_AddsNoTraceParent()
     {
         using var listener = Listen(GrainTracing.SourceName);
         using var ambient = StartAmbient(recorded: false);

@@ -11,7 +11,7 @@ public sealed class MessageLogStoreExceptionSerializationTests
         .BuildServiceProvider();
 
     [Fact]
-    public void MailboxStoreException_ThrownAndCaught_RoundTripsThroughTheOrleansSerializerWithItsCause()
+    public void MessageLogStoreException_ThrownAndCaught_RoundTripsThroughTheOrleansSerializerWithItsCause()
     {
         // It is the answer a grain sends back to the edge: it must serialize, cause and all, with no inner exception.
         MessageLogStoreException thrown;
