@@ -132,6 +132,28 @@ public sealed class DirectMessageTests(GatewayCluster cluster)
     }
 
     /// <summary>
+    /// Backends built against the previous release call the client grain under its original wire alias
+    /// (<c>ogw.IClientGrain</c>, now <see cref="IClientSessionGrain"/>): send, presence and disconnect keep working there
+    /// (docs/operations.md, "Wire compatibility").
+    /// </summary>
+    [Fact]
+    public async Task PreviousReleaseBackend_SendPresenceDisconnectUnderTheOriginalAlias_StillServed()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var grain = cluster.Backend.GetGrain<IClientSessionGrain>($"erin-{run}");
+        await using var erin = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"erin-{run}"));
+        await erin.WaitForFrameAsync("welcome");
+
+        var seq = await grain.SendAsync("billing", JsonSerializer.SerializeToUtf8Bytes(new { invoice = 8 }));
+        Assert.Equal(seq, (await erin.WaitForFrameAsync("msg")).Seq());
+        Assert.Equal(new Presence(true, 1, seq), await grain.GetPresenceAsync());
+
+        Assert.Equal(1, await grain.DisconnectAsync("policy"));
+        Assert.Equal("policy", (await erin.WaitForFrameAsync("bye")).GetProperty("code").GetString());
+        await erin.WaitClosedAsync();
+    }
+
+    /// <summary>
     /// A send whose grain does not answer (a silo stopping mid-call lost the answer, or the grain is stuck) is answered
     /// <c>err unavailable</c> after the edge's call timeout (its Orleans response timeout, 30 s by default), and the
     /// session's later frames, handled one at a time, are not held behind it. The request was taken, though: once the
