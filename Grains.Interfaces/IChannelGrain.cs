@@ -14,6 +14,24 @@ public interface IChannelGrain : IGrainWithStringKey
     [Alias("Publish")]
     Task<long> PublishAsync(string from, byte[] data);
 
+    /// <summary>
+    /// As <see cref="PublishAsync(string, byte[])"/>, but accepted at most once per (<paramref name="from"/>,
+    /// <paramref name="key"/>) within the de-duplication window; a repeat is answered with the original offset and
+    /// <see cref="Accepted.Duplicate"/> set. A key reused with different data throws <see cref="IdempotencyKeyReusedException"/>.
+    /// </summary>
+    [Alias("PublishOnce")]
+    Task<Accepted> PublishOnceAsync(string from, byte[] data, string key);
+
+    /// <summary>Who is in the channel: one entry per client id (not per session), ordered by client id, a bounded page.</summary>
+    /// <param name="after">Return members whose client id sorts after this one (the previous page's last), or null for the first page.</param>
+    /// <param name="limit">Page size; the grain caps it.</param>
+    [Alias("GetMembers")]
+    Task<ChannelMembers> GetMembersAsync(string? after, int limit);
+
+    /// <summary>Counts only, cheap for huge channels.</summary>
+    [Alias("GetMemberStats")]
+    Task<ChannelMemberStats> GetMemberStatsAsync();
+
     /// <summary>The current offset and, when <paramref name="since"/> is given, retained publications after it.</summary>
     [Alias("ReadSince")]
     Task<StreamReplay> ReadSinceAsync(long? since);

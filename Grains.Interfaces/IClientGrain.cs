@@ -23,6 +23,22 @@ public interface IClientGrain : IGrainWithStringKey
     [Alias("Send")]
     Task<long> SendAsync(string from, byte[] data);
 
+    /// <summary>
+    /// As <see cref="SendAsync(string, byte[])"/>, but accepted at most once per (<paramref name="from"/>,
+    /// <paramref name="key"/>) within the de-duplication window (docs/protocol.md, "Idempotency keys"): a repeat is
+    /// answered with the originally assigned seq and <see cref="Accepted.Duplicate"/> set, and is not delivered again.
+    /// A key reused with different data throws <see cref="IdempotencyKeyReusedException"/>.
+    /// </summary>
+    /// <param name="from">Sender: a backend's name, or a client id.</param>
+    /// <param name="data">Payload as raw UTF-8 JSON.</param>
+    /// <param name="key">1–64 characters chosen by the sender, unique per sender for what it means to be one message.</param>
+    [Alias("SendOnce")]
+    Task<Accepted> SendOnceAsync(string from, byte[] data, string key);
+
+    /// <summary>Retained messages after <paramref name="afterSeq"/> (bounded by retention), for backends resyncing a client.</summary>
+    [Alias("ReadMailbox")]
+    Task<StreamReplay> ReadMailboxAsync(long afterSeq);
+
     /// <summary>Closes every session of the client with <c>bye</c> <paramref name="code"/>. Returns how many were told.</summary>
     [Alias("Disconnect")]
     Task<int> DisconnectAsync(string code);

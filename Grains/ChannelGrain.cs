@@ -28,6 +28,13 @@ internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvide
         return publication.Seq;
     }
 
+    // Placeholders until the exactly-once (#13) and presence (#14) work lands on main; no caller uses them yet.
+    public Task<Accepted> PublishOnceAsync(string from, byte[] data, string key) => throw new NotImplementedException();
+
+    public Task<ChannelMembers> GetMembersAsync(string? after, int limit) => throw new NotImplementedException();
+
+    public Task<ChannelMemberStats> GetMemberStatsAsync() => throw new NotImplementedException();
+
     public async Task<StreamReplay> SubscribeEdgeAsync(string edgeId, IEdgeObserver edge, long? since)
     {
         await PruneAsync();

@@ -87,3 +87,33 @@ public sealed record Presence(
 public sealed record EdgeLease(
     [property: Id(0)] IEdgeObserver? Observer,
     [property: Id(1)] DateTimeOffset ExpiresAt);
+
+/// <summary>What an idempotent send or publish was given.</summary>
+/// <param name="Position">The seq (mailbox) or offset (channel) assigned when the key was first accepted.</param>
+/// <param name="Duplicate">True when this call repeated a key already accepted: nothing was appended or delivered.</param>
+[GenerateSerializer, Immutable, Alias("ogw.Accepted")]
+public sealed record Accepted(
+    [property: Id(0)] long Position,
+    [property: Id(1)] bool Duplicate);
+
+/// <summary>A page of a channel's members (client ids with at least one subscribed session).</summary>
+/// <param name="Total">Members in the channel now.</param>
+/// <param name="Members">This page, ordered by client id.</param>
+/// <param name="Next">The value to pass as <c>after</c> for the next page, or null when this is the last.</param>
+[GenerateSerializer, Immutable, Alias("ogw.ChannelMembers")]
+public sealed record ChannelMembers(
+    [property: Id(0)] int Total,
+    [property: Id(1)] IReadOnlyList<ChannelMember> Members,
+    [property: Id(2)] string? Next);
+
+/// <summary>One member of a channel.</summary>
+[GenerateSerializer, Immutable, Alias("ogw.ChannelMember")]
+public sealed record ChannelMember(
+    [property: Id(0)] string ClientId,
+    [property: Id(1)] int Sessions);
+
+/// <summary>A channel's presence counts.</summary>
+[GenerateSerializer, Immutable, Alias("ogw.ChannelMemberStats")]
+public sealed record ChannelMemberStats(
+    [property: Id(0)] int Clients,
+    [property: Id(1)] int Sessions);
