@@ -27,13 +27,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# R2R=1 (default): the servers are published for linux-x64 with ReadyToRun, as the Dockerfiles deploy them (no
+# start-up JIT); R2R=0 runs the plain Release build (everything JIT-compiled on first use), for comparison.
+R2R=${R2R:-1}
 build_all() {
-  echo "== building (Release)"
-  for p in EdgeHost/EdgeHost.csproj Silo/Silo.csproj bench/Baseline/Baseline.csproj bench/LoadGen/LoadGen.csproj; do
-    dotnet build -c Release --nologo -v q "$p" > "$LOGS/build-$(basename "$p" .csproj).log" 2>&1 \
-      || { tail -30 "$LOGS/build-$(basename "$p" .csproj).log"; exit 1; }
-  done
+  echo "== building (Release${R2R/#1/, servers published ReadyToRun})"
   BIN=bin/Release/net10.0
+  local p name
+  for p in EdgeHost/EdgeHost.csproj Silo/Silo.csproj bench/Baseline/Baseline.csproj bench/LoadGen/LoadGen.csproj; do
+    name=$(basename "$p" .csproj)
+    if [[ $R2R == 1 && $name != LoadGen ]]; then
+      dotnet publish -c Release -r linux-x64 --self-contained false -p:UseAppHost=false --nologo -v q "$p" \
+        -o "$ROOT/bench/.publish/$name" > "$LOGS/build-$name.log" 2>&1 || { tail -30 "$LOGS/build-$name.log"; exit 1; }
+    else
+      dotnet build -c Release --nologo -v q "$p" > "$LOGS/build-$name.log" 2>&1 || { tail -30 "$LOGS/build-$name.log"; exit 1; }
+    fi
+  done
+  server_dll() { # project-dir assembly: where the server's dll is for this run
+    if [[ $R2R == 1 ]]; then echo "$ROOT/bench/.publish/$(basename "$1")/$2.dll"; else echo "$ROOT/$1/$BIN/$2.dll"; fi
+  }
+  SILO_DLL=$(server_dll Silo OrleansGateway.Silo)
+  EDGE_DLL=$(server_dll EdgeHost OrleansGateway.EdgeHost)
+  BASELINE_DLL=$(server_dll bench/Baseline OrleansGateway.Bench.Baseline)
   LOADGEN=(dotnet "$ROOT/bench/LoadGen/$BIN/OrleansGateway.Bench.LoadGen.dll")
   [[ -n ${LOAD_CPUS:-} ]] && LOADGEN=(taskset -c "$LOAD_CPUS" "${LOADGEN[@]}")
   return 0
@@ -77,8 +92,6 @@ kill_now() { # name...: the measurements are over and nothing needs preserving (
 
 start_cluster() { # GW_SILOS silos; then start_edge N for each edge
   CLUSTER=(Gateway__Cluster__ClusterId="bench-$STAMP${CLUSTER_SUFFIX:-}" Gateway__Cluster__ServiceId="bench-$STAMP${CLUSTER_SUFFIX:-}" ASPNETCORE_ENVIRONMENT=Production)
-  SILO_DLL=$ROOT/Silo/$BIN/OrleansGateway.Silo.dll
-  EDGE_DLL=$ROOT/EdgeHost/$BIN/OrleansGateway.EdgeHost.dll
   echo "== starting $GW_SILOS silo(s)${SERVER_CPUS:+ on cpu $SERVER_CPUS}"
   local i
   for ((i = 1; i <= GW_SILOS; i++)); do
