@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.MessageLogs;
+using OrleansGateway.Grains.Placement;
 
 namespace OrleansGateway.Grains;
 
@@ -9,6 +10,7 @@ namespace OrleansGateway.Grains;
 /// never interleave, which is what makes the resume seam gap-free.
 /// </summary>
 [ImplicitStreamSubscription(InboundStreams.ClientNamespace)]
+[FirstCallerPlacement] // with the edge that attaches its socket (Placement/FirstCallerPlacement.cs says why)
 internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
     : MessageLogGrain(options.Value, time, edges, metrics, stores), IClientGrain, IClientSessionGrain
 {

@@ -16,8 +16,8 @@ pinned() { # cpus command...: the command on those cpus, or unpinned when cpus i
   local cpus=$1; shift
   if [[ -n $cpus ]]; then taskset -c "$cpus" "$@"; else "$@"; fi
 }
-GW_SILOS=${GW_SILOS:-2}  # gateway topology: silos and edges started for the scenarios (scale and drain add edges)
-GW_EDGES=${GW_EDGES:-2}
+GW_SILOS=${GW_SILOS:-2}  # gateway topology: silos and edges started for the scenarios (scale and drain add edges);
+GW_EDGES=${GW_EDGES:-2}  # GW_SILOS=0: "combined", every edge co-hosts a silo of the cluster (Gateway:EmbeddedSilo)
 
 PIDS=()
 cleanup() {
@@ -92,7 +92,8 @@ kill_now() { # name...: the measurements are over and nothing needs preserving (
 
 start_cluster() { # GW_SILOS silos; then start_edge N for each edge
   CLUSTER=(Gateway__Cluster__ClusterId="bench-$STAMP${CLUSTER_SUFFIX:-}" Gateway__Cluster__ServiceId="bench-$STAMP${CLUSTER_SUFFIX:-}" ASPNETCORE_ENVIRONMENT=Production)
-  echo "== starting $GW_SILOS silo(s)${SERVER_CPUS:+ on cpu $SERVER_CPUS}"
+  ((GW_SILOS == 0)) && echo "== combined: every edge co-hosts a silo${SERVER_CPUS:+ (on cpu $SERVER_CPUS)}"
+  ((GW_SILOS > 0)) && echo "== starting $GW_SILOS silo(s)${SERVER_CPUS:+ on cpu $SERVER_CPUS}"
   local i
   for ((i = 1; i <= GW_SILOS; i++)); do
     start "silo$i" "$SILO_DLL" "${CLUSTER[@]}" "${SILO_EXTRA[@]}" ASPNETCORE_URLS="http://127.0.0.1:$((SILO_HTTP_BASE + i - 1))" \
@@ -105,14 +106,28 @@ start_cluster() { # GW_SILOS silos; then start_edge N for each edge
 
 silos_pids() { local s=""; for ((i = 1; i <= GW_SILOS; i++)); do s+="${s:+,}$(pid_of "silo$i")"; done; echo "$s"; }
 
+cluster_of_edge() { # index: how edge i joins the cluster (a client of the silos, or a silo itself when combined)
+  local i=$1 g
+  if ((GW_SILOS == 0)); then
+    echo "Gateway__EmbeddedSilo=true Gateway__Cluster__SiloPort=$((SILO_PORT_BASE + i - 1)) Gateway__Cluster__GatewayPort=$((GATEWAY_PORT_BASE + i - 1))"
+    ((i > 1)) && echo "Gateway__Cluster__PrimarySiloPort=$SILO_PORT_BASE"
+  else
+    for ((g = 0; g < GW_SILOS; g++)); do echo "Gateway__Cluster__GatewayPorts__$g=$((GATEWAY_PORT_BASE + g))"; done
+  fi
+  return 0
+}
+
 start_edge() { # index (1-based)
   local i=$1 port=$((EDGE_HTTP_BASE + $1 - 1))
   EDGES_STARTED=$i
   start "edge$i" "$EDGE_DLL" "${CLUSTER[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" \
-    $(for ((g = 0; g < GW_SILOS; g++)); do echo "Gateway__Cluster__GatewayPorts__$g=$((GATEWAY_PORT_BASE + g))"; done) \
+    $(cluster_of_edge "$i") \
     Gateway__Auth__Issuer=bench Gateway__Auth__Audience=ogw Gateway__Auth__Keys__0__Id=bench \
     Gateway__Auth__Keys__0__Algorithm=HS256 Gateway__Auth__Keys__0__Secret="$SECRET" Gateway__Auth__DefaultChannels__0='*' \
     Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN" Gateway__Drain__BatchSize="${DRAIN_BATCH:-500}"
+  # A combined edge is a silo: the next one joins through it, so it must be up first.
+  ((GW_SILOS == 0)) && wait_ready "http://127.0.0.1:$port/health/ready" "edge$i" "$(pid_of "edge$i")"
+  return 0
 }
 edges_ws() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}ws://127.0.0.1:$((EDGE_HTTP_BASE + i - 1))"; done; echo "$s"; }
 edges_pids() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}$(pid_of "edge$i")"; done; echo "$s"; }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.MessageLogs;
+using OrleansGateway.Grains.Placement;
 
 namespace OrleansGateway.Grains.Hosting;
 
@@ -42,6 +43,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddSingleton<GrainMetrics>();
         services.AddSingleton<MessageLogStoreFactory>();
         services.AddSingleton(TimeProvider.System);
+        services.AddPlacementDirector<FirstCallerPlacement, FirstCallerPlacementDirector>();
         return services;
     }
 }
