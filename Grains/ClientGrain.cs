@@ -10,7 +10,7 @@ namespace OrleansGateway.Grains;
 /// never interleave, which is what makes the resume seam gap-free.
 /// </summary>
 [ImplicitStreamSubscription(InboundStreams.ClientNamespace)]
-[FirstCallerPlacement] // with the edge that attaches its socket (Placement/FirstCallerPlacement.cs says why)
+[EdgeLocalPlacement] // co-hosted edges keep their clients' grains in-process (Placement/EdgeLocalPlacement.cs)
 internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
     : MessageLogGrain(options.Value, time, edges, metrics, stores), IClientGrain, IClientSessionGrain
 {

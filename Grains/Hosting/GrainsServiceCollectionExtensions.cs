@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.MessageLogs;
+using Orleans.Runtime.Placement;
 using OrleansGateway.Grains.Placement;
 
 namespace OrleansGateway.Grains.Hosting;
@@ -16,7 +17,8 @@ public static class GrainsServiceCollectionExtensions
     /// </summary>
     public static ISiloBuilder AddGatewayGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
-        silo.Services.AddGatewayGrainServices();
+        // The key the edge reads to co-host this silo (EdgeHost's EmbeddedSiloKey): client grains then stay in the process.
+        silo.Services.AddGatewayGrainServices(coHostedWithEdge: configuration.GetValue<bool>("Gateway:EmbeddedSilo"));
         var mailbox = configuration.GetSection(MailboxOptions.SectionName).Get<MailboxOptions>() ?? new();
         if (mailbox.Durability == MailboxDurability.Redis && MessageLogStoreFactory.RedisConnection(mailbox, configuration) is null)
         {
@@ -31,7 +33,9 @@ public static class GrainsServiceCollectionExtensions
     /// The services client and channel grains need (options, the per-silo edge directory and its sweep, metrics), without
     /// clustering: for silos configured elsewhere, e.g. test clusters.
     /// </summary>
-    public static IServiceCollection AddGatewayGrainServices(this IServiceCollection services)
+    /// <param name="services">The silo's services.</param>
+    /// <param name="coHostedWithEdge">True when an edge co-hosts this silo: client grains are placed with the edge (<see cref="EdgeLocalPlacement"/>).</param>
+    public static IServiceCollection AddGatewayGrainServices(this IServiceCollection services, bool coHostedWithEdge = false)
     {
         services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MailboxOptions>>(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName));
@@ -43,7 +47,8 @@ public static class GrainsServiceCollectionExtensions
         services.AddSingleton<GrainMetrics>();
         services.AddSingleton<MessageLogStoreFactory>();
         services.AddSingleton(TimeProvider.System);
-        services.AddPlacementDirector<FirstCallerPlacement, FirstCallerPlacementDirector>();
+        services.AddPlacementDirector<EdgeLocalPlacement>(sp => new EdgeLocalPlacementDirector(
+            coHostedWithEdge, sp.GetRequiredKeyedService<IPlacementDirector>(typeof(ResourceOptimizedPlacement))));
         return services;
     }
 }
