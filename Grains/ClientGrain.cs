@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.MessageLogs;
-using OrleansGateway.Grains.Placement;
 
 namespace OrleansGateway.Grains;
 
@@ -10,7 +9,6 @@ namespace OrleansGateway.Grains;
 /// never interleave, which is what makes the resume seam gap-free.
 /// </summary>
 [ImplicitStreamSubscription(InboundStreams.ClientNamespace)]
-[EdgeLocalPlacement] // co-hosted edges keep their clients' grains in-process (Placement/EdgeLocalPlacement.cs)
 internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
     : MessageLogGrain(options.Value, time, edges, metrics, stores), IClientGrain, IClientSessionGrain
 {

@@ -3,8 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.MessageLogs;
-using Orleans.Runtime.Placement;
-using OrleansGateway.Grains.Placement;
 
 namespace OrleansGateway.Grains.Hosting;
 
@@ -17,8 +15,7 @@ public static class GrainsServiceCollectionExtensions
     /// </summary>
     public static ISiloBuilder AddGatewayGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
-        // The key the edge reads to co-host this silo (EdgeHost's EmbeddedSiloKey): client grains then stay in the process.
-        silo.Services.AddGatewayGrainServices(coHostedWithEdge: configuration.GetValue<bool>("Gateway:EmbeddedSilo"));
+        silo.Services.AddGatewayGrainServices();
         var mailbox = configuration.GetSection(MailboxOptions.SectionName).Get<MailboxOptions>() ?? new();
         if (mailbox.Durability == MailboxDurability.Redis && MessageLogStoreFactory.RedisConnection(mailbox, configuration) is null)
         {
@@ -33,9 +30,7 @@ public static class GrainsServiceCollectionExtensions
     /// The services client and channel grains need (options, the per-silo edge directory and its sweep, metrics), without
     /// clustering: for silos configured elsewhere, e.g. test clusters.
     /// </summary>
-    /// <param name="services">The silo's services.</param>
-    /// <param name="coHostedWithEdge">True when an edge co-hosts this silo: client grains are placed with the edge (<see cref="EdgeLocalPlacement"/>).</param>
-    public static IServiceCollection AddGatewayGrainServices(this IServiceCollection services, bool coHostedWithEdge = false)
+    public static IServiceCollection AddGatewayGrainServices(this IServiceCollection services)
     {
         services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MailboxOptions>>(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName));
@@ -47,8 +42,6 @@ public static class GrainsServiceCollectionExtensions
         services.AddSingleton<GrainMetrics>();
         services.AddSingleton<MessageLogStoreFactory>();
         services.AddSingleton(TimeProvider.System);
-        services.AddPlacementDirector<EdgeLocalPlacement>(sp => new EdgeLocalPlacementDirector(
-            coHostedWithEdge, sp.GetRequiredKeyedService<IPlacementDirector>(typeof(ResourceOptimizedPlacement))));
         return services;
     }
 }
