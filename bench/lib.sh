@@ -16,8 +16,8 @@ pinned() { # cpus command...: the command on those cpus, or unpinned when cpus i
   local cpus=$1; shift
   if [[ -n $cpus ]]; then taskset -c "$cpus" "$@"; else "$@"; fi
 }
-GW_SILOS=${GW_SILOS:-2}  # gateway topology: silos and edges started for the scenarios (scale and drain add edges)
-GW_EDGES=${GW_EDGES:-2}
+GW_SILOS=${GW_SILOS:-2}  # gateway topology: silos and edges started for the scenarios (scale and drain add edges);
+GW_EDGES=${GW_EDGES:-2}  # GW_SILOS=0: "combined", every edge co-hosts a silo of the cluster (Gateway:EmbeddedSilo)
 
 PIDS=()
 cleanup() {
@@ -27,13 +27,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# R2R=1 (default): the servers are published for linux-x64 with ReadyToRun, as the Dockerfiles deploy them (no
+# start-up JIT); R2R=0 runs the plain Release build (everything JIT-compiled on first use), for comparison.
+R2R=${R2R:-1}
 build_all() {
-  echo "== building (Release)"
-  for p in EdgeHost/EdgeHost.csproj Silo/Silo.csproj bench/Baseline/Baseline.csproj bench/LoadGen/LoadGen.csproj; do
-    dotnet build -c Release --nologo -v q "$p" > "$LOGS/build-$(basename "$p" .csproj).log" 2>&1 \
-      || { tail -30 "$LOGS/build-$(basename "$p" .csproj).log"; exit 1; }
-  done
+  echo "== building (Release${R2R/#1/, servers published ReadyToRun})"
   BIN=bin/Release/net10.0
+  local p name
+  for p in EdgeHost/EdgeHost.csproj Silo/Silo.csproj bench/Baseline/Baseline.csproj bench/LoadGen/LoadGen.csproj; do
+    name=$(basename "$p" .csproj)
+    if [[ $R2R == 1 && $name != LoadGen ]]; then
+      dotnet publish -c Release -r linux-x64 --self-contained false -p:UseAppHost=false --nologo -v q "$p" \
+        -o "$ROOT/bench/.publish/$name" > "$LOGS/build-$name.log" 2>&1 || { tail -30 "$LOGS/build-$name.log"; exit 1; }
+    else
+      dotnet build -c Release --nologo -v q "$p" > "$LOGS/build-$name.log" 2>&1 || { tail -30 "$LOGS/build-$name.log"; exit 1; }
+    fi
+  done
+  server_dll() { # project-dir assembly: where the server's dll is for this run
+    if [[ $R2R == 1 ]]; then echo "$ROOT/bench/.publish/$(basename "$1")/$2.dll"; else echo "$ROOT/$1/$BIN/$2.dll"; fi
+  }
+  SILO_DLL=$(server_dll Silo OrleansGateway.Silo)
+  EDGE_DLL=$(server_dll EdgeHost OrleansGateway.EdgeHost)
+  BASELINE_DLL=$(server_dll bench/Baseline OrleansGateway.Bench.Baseline)
   LOADGEN=(dotnet "$ROOT/bench/LoadGen/$BIN/OrleansGateway.Bench.LoadGen.dll")
   [[ -n ${LOAD_CPUS:-} ]] && LOADGEN=(taskset -c "$LOAD_CPUS" "${LOADGEN[@]}")
   return 0
@@ -77,9 +92,8 @@ kill_now() { # name...: the measurements are over and nothing needs preserving (
 
 start_cluster() { # GW_SILOS silos; then start_edge N for each edge
   CLUSTER=(Gateway__Cluster__ClusterId="bench-$STAMP${CLUSTER_SUFFIX:-}" Gateway__Cluster__ServiceId="bench-$STAMP${CLUSTER_SUFFIX:-}" ASPNETCORE_ENVIRONMENT=Production)
-  SILO_DLL=$ROOT/Silo/$BIN/OrleansGateway.Silo.dll
-  EDGE_DLL=$ROOT/EdgeHost/$BIN/OrleansGateway.EdgeHost.dll
-  echo "== starting $GW_SILOS silo(s)${SERVER_CPUS:+ on cpu $SERVER_CPUS}"
+  ((GW_SILOS == 0)) && echo "== combined: every edge co-hosts a silo${SERVER_CPUS:+ (on cpu $SERVER_CPUS)}"
+  ((GW_SILOS > 0)) && echo "== starting $GW_SILOS silo(s)${SERVER_CPUS:+ on cpu $SERVER_CPUS}"
   local i
   for ((i = 1; i <= GW_SILOS; i++)); do
     start "silo$i" "$SILO_DLL" "${CLUSTER[@]}" "${SILO_EXTRA[@]}" ASPNETCORE_URLS="http://127.0.0.1:$((SILO_HTTP_BASE + i - 1))" \
@@ -92,14 +106,28 @@ start_cluster() { # GW_SILOS silos; then start_edge N for each edge
 
 silos_pids() { local s=""; for ((i = 1; i <= GW_SILOS; i++)); do s+="${s:+,}$(pid_of "silo$i")"; done; echo "$s"; }
 
+cluster_of_edge() { # index: how edge i joins the cluster (a client of the silos, or a silo itself when combined)
+  local i=$1 g
+  if ((GW_SILOS == 0)); then
+    echo "Gateway__EmbeddedSilo=true Gateway__Cluster__SiloPort=$((SILO_PORT_BASE + i - 1)) Gateway__Cluster__GatewayPort=$((GATEWAY_PORT_BASE + i - 1))"
+    ((i > 1)) && echo "Gateway__Cluster__PrimarySiloPort=$SILO_PORT_BASE"
+  else
+    for ((g = 0; g < GW_SILOS; g++)); do echo "Gateway__Cluster__GatewayPorts__$g=$((GATEWAY_PORT_BASE + g))"; done
+  fi
+  return 0
+}
+
 start_edge() { # index (1-based)
   local i=$1 port=$((EDGE_HTTP_BASE + $1 - 1))
   EDGES_STARTED=$i
   start "edge$i" "$EDGE_DLL" "${CLUSTER[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" \
-    $(for ((g = 0; g < GW_SILOS; g++)); do echo "Gateway__Cluster__GatewayPorts__$g=$((GATEWAY_PORT_BASE + g))"; done) \
+    $(cluster_of_edge "$i") \
     Gateway__Auth__Issuer=bench Gateway__Auth__Audience=ogw Gateway__Auth__Keys__0__Id=bench \
     Gateway__Auth__Keys__0__Algorithm=HS256 Gateway__Auth__Keys__0__Secret="$SECRET" Gateway__Auth__DefaultChannels__0='*' \
     Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN" Gateway__Drain__BatchSize="${DRAIN_BATCH:-500}"
+  # A combined edge is a silo: the next one joins through it, so it must be up first.
+  ((GW_SILOS == 0)) && wait_ready "http://127.0.0.1:$port/health/ready" "edge$i" "$(pid_of "edge$i")"
+  return 0
 }
 edges_ws() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}ws://127.0.0.1:$((EDGE_HTTP_BASE + i - 1))"; done; echo "$s"; }
 edges_pids() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}$(pid_of "edge$i")"; done; echo "$s"; }

@@ -91,6 +91,10 @@ internal sealed class GcMonitor : IDisposable
     private readonly long[] _collections = new long[3];
     private double _pauseMs;
 
+    // BENCH_ALLOC_TYPES=1: bytes allocated by type per server role, printed at Stop (where a message's allocations go).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long>? _byType =
+        Environment.GetEnvironmentVariable("BENCH_ALLOC_TYPES") == "1" ? new() : null;
+
     public static GcMonitor Start(IEnumerable<ServerProc> procs)
     {
         var monitor = new GcMonitor();
@@ -100,7 +104,8 @@ internal sealed class GcMonitor : IDisposable
             {
                 var session = new DiagnosticsClient(proc.Pid).StartEventPipeSession(
                     [new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose, 0x1)], requestRundown: false, circularBufferMB: 64);
-                var reading = Task.Run(() => monitor.Read(session));
+                var role = proc.Role;
+                var reading = Task.Run(() => monitor.Read(session, role));
                 monitor._sessions.Add((session, reading));
             }
             catch (Exception ex) when (ex is ServerNotAvailableException or TimeoutException or IOException or UnsupportedCommandException)
@@ -128,6 +133,18 @@ internal sealed class GcMonitor : IDisposable
         }
 
         Task.WaitAll([.. _sessions.Select(s => s.Reading)], TimeSpan.FromSeconds(15));
+        if (_byType is not null)
+        {
+            foreach (var role in _byType.GroupBy(kv => kv.Key[..kv.Key.IndexOf('|')]))
+            {
+                Console.WriteLine($"ALLOC {role.Key}: top types by sampled bytes");
+                foreach (var (key, bytes) in role.OrderByDescending(kv => kv.Value).Take(25))
+                {
+                    Console.WriteLine($"ALLOC {role.Key} {bytes / 1024.0,12:F0} KB  {key[(key.IndexOf('|') + 1)..]}");
+                }
+            }
+        }
+
         return (Interlocked.Read(ref _allocated), _collections[0], _collections[1], _collections[2], _pauseMs);
     }
 
@@ -139,11 +156,15 @@ internal sealed class GcMonitor : IDisposable
         }
     }
 
-    private void Read(EventPipeSession session)
+    private void Read(EventPipeSession session, string role)
     {
         using var source = new EventPipeEventSource(session.EventStream);
         var suspendedAt = double.NaN;
-        source.Clr.GCAllocationTick += e => Interlocked.Add(ref _allocated, e.AllocationAmount64);
+        source.Clr.GCAllocationTick += e =>
+        {
+            Interlocked.Add(ref _allocated, e.AllocationAmount64);
+            _byType?.AddOrUpdate($"{role}|{e.TypeName}", e.AllocationAmount64, (_, v) => v + e.AllocationAmount64);
+        };
         source.Clr.GCStart += e =>
         {
             lock (_collections)
