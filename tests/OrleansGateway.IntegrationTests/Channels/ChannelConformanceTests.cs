@@ -190,9 +190,15 @@ public abstract class ChannelConformanceTests(GatewayCluster cluster)
         await b.CloseAsync(); // closing the last subscriber's socket unsubscribes too
         await GatewayClusterExtensions.EventuallyAsync(async () => await grain.GetEdgeCountAsync() == 0, what: "the edge to leave the channel");
 
-        await grain.PublishAsync("backend", Encoding.UTF8.GetBytes("1"));
-        Assert.Equal("pong", (await a.RequestAsync("""{"t":"ping","id":"$id"}""")).Type());
-        Assert.DoesNotContain(a.Frames, f => f.Type() == "pub");
+        Assert.Equal(1, await grain.PublishAsync("backend", Encoding.UTF8.GetBytes("1")));
+
+        // Marker round trip on the same path: subscribed again (no replay asked), the next publication must be the
+        // first pub the client sees; a push of offset 1 still on its way to the edge would arrive before it.
+        Assert.Equal("ok", (await a.RequestAsync($$"""{"t":"sub","id":"$id","ch":"{{channel}}"}""")).Type());
+        Assert.Equal(2, await grain.PublishAsync("backend", Encoding.UTF8.GetBytes("2")));
+        var next = await a.WaitForFrameAsync("pub");
+        Assert.Equal(2, next.GetProperty("off").GetInt64());
+        Assert.Single(a.Frames, f => f.Type() == "pub");
     }
 
     [Fact]

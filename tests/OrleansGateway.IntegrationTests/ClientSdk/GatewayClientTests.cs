@@ -12,20 +12,22 @@ public sealed class GatewayClientTests(GatewayCluster cluster)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The test edges' <c>Gateway:Auth:ClockSkew</c> (<see cref="GatewayCluster"/>).</summary>
+    private static readonly TimeSpan EdgeClockSkew = TimeSpan.FromSeconds(1);
+
+    /// <summary>The edge's expiry sweep period (<c>TokenExpirySweep.Interval</c>): the most a close lags the expiry.</summary>
+    private static readonly TimeSpan TokenExpirySweepInterval = TimeSpan.FromSeconds(1);
+
     private static Uri Ws(Uri edge) => new UriBuilder(edge) { Path = "/ws" }.Uri;
 
     private static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
 
-    private Task<GatewayClient> ConnectAsync(string sub, IReadOnlyList<Uri> urls, Action<GatewayClientOptions>? configure = null, TimeSpan? lifetime = null, Action? onToken = null, string[]? channels = null)
+    private Task<GatewayClient> ConnectAsync(string sub, IReadOnlyList<Uri> urls, Action<GatewayClientOptions>? configure = null, string[]? channels = null)
     {
         var options = new GatewayClientOptions
         {
             Urls = urls,
-            GetTokenAsync = _ =>
-            {
-                onToken?.Invoke();
-                return ValueTask.FromResult(cluster.Tokens.Hs256(sub, lifetime: lifetime, channels: channels));
-            },
+            GetTokenAsync = _ => ValueTask.FromResult(cluster.Tokens.Hs256(sub, channels: channels)),
             ReconnectBaseDelay = TimeSpan.FromMilliseconds(50),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
         };
@@ -225,15 +227,41 @@ public sealed class GatewayClientTests(GatewayCluster cluster)
     public async Task Sdk_ShortLivedTokens_RefreshedInBandWithoutReconnecting()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        var tokens = 0;
-        await using var client = await ConnectAsync($"short-{run}", [Ws(cluster.Edges[0])],
-            o => o.TokenRefreshMargin = TimeSpan.FromSeconds(3),
-            lifetime: TimeSpan.FromSeconds(4),
-            onToken: () => Interlocked.Increment(ref tokens));
+        var expiries = new List<DateTime>();
+        await using var client = await ConnectAsync($"short-{run}", [Ws(cluster.Edges[0])], o =>
+        {
+            o.TokenRefreshMargin = TimeSpan.FromSeconds(2);
+            o.GetTokenAsync = _ =>
+            {
+                var token = cluster.Tokens.Hs256($"short-{run}", lifetime: TimeSpan.FromSeconds(3));
+                lock (expiries)
+                {
+                    expiries.Add(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).ValidTo);
+                }
 
-        // Each 4 s token is replaced 3 s before it expires; three tokens mean the session outlived two of them.
-        await UntilAsync(() => Volatile.Read(ref tokens) >= 3, "two in-band refreshes");
+                return ValueTask.FromResult(token);
+            };
+        });
+
+        // Each 3 s token is replaced 2 s before it expires. The edge closes a session once its token's exp plus the
+        // clock skew has passed, at its next expiry sweep: past that moment for the second token, a session still
+        // open on its first connection has outlived two tokens.
+        var outlived = DateTime.MinValue;
+        await UntilAsync(() =>
+        {
+            lock (expiries)
+            {
+                if (expiries.Count >= 3 && outlived == DateTime.MinValue)
+                {
+                    outlived = expiries[1] + EdgeClockSkew + TokenExpirySweepInterval;
+                }
+            }
+
+            return outlived != DateTime.MinValue && DateTime.UtcNow > outlived;
+        }, "the second token's expiry to pass");
+
         await client.SendAsync($"short-{run}", Json("""{"n":1}""")); // still usable
+        Assert.Equal(ConnectionState.Connected, client.State);
         Assert.Equal(1, client.Connections);
     }
 

@@ -36,7 +36,7 @@ public sealed class EdgeMetricsTests(GatewayCluster cluster)
 
         await client.WaitClosedAsync();
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, client.CloseStatus);
-        await Prometheus.WaitForAsync(edge, Closed, before1009 + 1, ["code=\"1009\""]);
+        Assert.Equal(before1009 + 1, await Prometheus.WaitForAsync(edge, Closed, before1009 + 1, ["code=\"1009\""]));
         Assert.Equal(before1000, await Prometheus.ReadAsync(edge, Closed, "code=\"1000\""));
     }
 
@@ -56,8 +56,9 @@ public sealed class EdgeMetricsTests(GatewayCluster cluster)
             Assert.Equal("pong", (await client.RequestAsync("""{"t":"ping","id":"$id"}""")).Type());
         }
 
-        await Prometheus.WaitForAsync(edge, "ogw_edge_frames_in_total", framesIn + 20);
-        await Prometheus.WaitForAsync(edge, "ogw_edge_frames_out_total", framesOut + 20);
+        // Exactly: a frame counted twice (say by the codec and the session) must fail here.
+        Assert.Equal(framesIn + 20, await Prometheus.WaitForAsync(edge, "ogw_edge_frames_in_total", framesIn + 20));
+        Assert.Equal(framesOut + 20, await Prometheus.WaitForAsync(edge, "ogw_edge_frames_out_total", framesOut + 20));
     }
 
     [Fact]
@@ -75,7 +76,7 @@ public sealed class EdgeMetricsTests(GatewayCluster cluster)
         Assert.True((await bob.WaitForFrameAsync("welcome")).GetProperty("recovered").GetBoolean());
         await bob.WaitForMessagesAsync(15);
 
-        await Prometheus.WaitForAsync(edge, "ogw_edge_resume_replayed_total", replayed + 15);
+        Assert.Equal(replayed + 15, await Prometheus.WaitForAsync(edge, "ogw_edge_resume_replayed_total", replayed + 15));
         Assert.Equal(notRecovered, await Prometheus.ReadAsync(edge, "ogw_edge_resume_not_recovered_total"));
     }
 
@@ -92,7 +93,7 @@ public sealed class EdgeMetricsTests(GatewayCluster cluster)
         await using var bob = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"bob-{run}"), lastSeq: 0);
         Assert.False((await bob.WaitForFrameAsync("welcome")).GetProperty("recovered").GetBoolean());
 
-        await Prometheus.WaitForAsync(edge, "ogw_edge_resume_not_recovered_total", notRecovered + 1);
+        Assert.Equal(notRecovered + 1, await Prometheus.WaitForAsync(edge, "ogw_edge_resume_not_recovered_total", notRecovered + 1));
     }
 
     [Fact]
@@ -149,7 +150,7 @@ public sealed class EdgeMetricsTests(GatewayCluster cluster)
         await DrainAsync(edge);
 
         // The first batch (one session) is closed with 1012 while the second waits for the next batch.
-        await Prometheus.WaitForAsync(edge, Closed, closed1012 + 1, ["code=\"1012\""]);
+        Assert.Equal(closed1012 + 1, await Prometheus.WaitForAsync(edge, Closed, closed1012 + 1, ["code=\"1012\""]));
         Assert.Equal(1, await Prometheus.ReadAsync(edge, "ogw_edge_drains"));
         Assert.True(new[] { first, second }.Any(c => !c.Closed), "both sessions closed: the drain may have ended before the scrape");
     }

@@ -38,7 +38,10 @@ public sealed class SiloDiagnosticsTests(GatewayCluster cluster)
     public async Task SiloProcessMetrics_MailboxOnIt_AcceptedMessagesAndEdgePushesCounted()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        using var silo = await SiloProcess.StartAsync(cluster, cluster.SiloSettings());
+
+        // No session sweep during the test: its repush of a grain's newest message would be a fourth push.
+        var settings = new Dictionary<string, string?>(cluster.SiloSettings()) { ["Gateway:Mailbox:SessionSweepInterval"] = "01:00:00" };
+        using var silo = await SiloProcess.StartAsync(cluster, settings);
         try
         {
             await using var sender = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"sender-{run}"));
@@ -67,15 +70,17 @@ public sealed class SiloDiagnosticsTests(GatewayCluster cluster)
             var calls = await Prometheus.ReadAsync(silo.Http, "ogw_silo_edge_push_calls_total");
             await using var recipient = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256(onSilo!));
             await recipient.WaitForFrameAsync("welcome");
+            // One at a time, each delivered before the next: three pushes in three calls, nothing to coalesce.
             for (var i = 0; i < 3; i++)
             {
                 Assert.Equal("ok", (await sender.RequestAsync($$"""{"t":"send","id":"$id","to":"{{onSilo}}","data":{{i}}}""")).Type());
+                await recipient.WaitForMessagesAsync(i + 1);
             }
 
-            await recipient.WaitForMessagesAsync(3);
-            await Prometheus.WaitForAsync(silo.Http, "ogw_silo_messages_accepted_total", accepted + 3, ["kind=\"client\""]);
-            await Prometheus.WaitForAsync(silo.Http, "ogw_silo_edge_pushes_total", pushes + 1);
-            await Prometheus.WaitForAsync(silo.Http, "ogw_silo_edge_push_calls_total", calls + 1);
+            // Exactly: a message or a push counted twice must fail here.
+            Assert.Equal(accepted + 3, await Prometheus.WaitForAsync(silo.Http, "ogw_silo_messages_accepted_total", accepted + 3, ["kind=\"client\""]));
+            Assert.Equal(pushes + 3, await Prometheus.WaitForAsync(silo.Http, "ogw_silo_edge_pushes_total", pushes + 3));
+            Assert.Equal(calls + 3, await Prometheus.WaitForAsync(silo.Http, "ogw_silo_edge_push_calls_total", calls + 3));
             Assert.Contains("orleans_", await Prometheus.ScrapeAsync(silo.Http)); // Orleans' own meters
         }
         finally
@@ -107,8 +112,17 @@ public sealed class SiloDiagnosticsTests(GatewayCluster cluster)
         listener.Start();
         Assert.Equal(0, Interlocked.Read(ref migrated));
 
+        // Every mailbox and channel activation on the silo migrates (nothing else runs meanwhile): exactly that many
+        // counted, so a migration counted twice fails here.
+        var onThird = (await cluster.Backend.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics())
+            .Where(s => s.SiloAddress.Endpoint.Port == third.SiloPort
+                && (s.GrainType.Contains("ClientGrain", StringComparison.Ordinal) || s.GrainType.Contains("ChannelGrain", StringComparison.Ordinal)))
+            .Sum(s => s.ActivationCount);
+        Assert.True(onThird > 0, "no mailbox on the silo: nothing to migrate");
+
         await cluster.StopSiloAsync(third);
 
-        await GatewayClusterExtensions.EventuallyAsync(() => Task.FromResult(Interlocked.Read(ref migrated) > 0), TimeSpan.FromSeconds(10), "grain migrations on the survivors");
+        await GatewayClusterExtensions.EventuallyAsync(() => Task.FromResult(Interlocked.Read(ref migrated) >= onThird), TimeSpan.FromSeconds(10), $"{onThird} grain migrations on the survivors");
+        Assert.Equal(onThird, Interlocked.Read(ref migrated));
     }
 }

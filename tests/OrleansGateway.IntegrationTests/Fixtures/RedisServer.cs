@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
 
 namespace OrleansGateway.IntegrationTests.Fixtures;
 
@@ -156,5 +157,29 @@ public sealed class ProxiedDurableRedisCluster : RedisGatewayCluster
     ];
 }
 
-/// <summary>Redis clustering on a Redis with persistence, for restarting Redis under traffic.</summary>
-public sealed class PersistentRedisCluster() : RedisGatewayCluster(silos: 2, persistent: true);
+/// <summary>
+/// Redis clustering on a Redis with persistence, for Redis outages under traffic. Silos re-read the membership table
+/// and publish their liveness every <see cref="MembershipRefresh"/> (Orleans' defaults: 1 and 5 minutes), so an
+/// outage of a few seconds spans several refreshes on every host (edges refresh their gateway list every 5 s).
+/// </summary>
+public class PersistentRedisCluster() : RedisGatewayCluster(silos: 2, persistent: true)
+{
+    public static readonly TimeSpan MembershipRefresh = TimeSpan.FromSeconds(1);
+
+    /// <summary>The edges' gateway list refresh from Redis (<c>GatewayListRefreshPeriod</c> in <c>AddGatewayClient</c>).</summary>
+    public static readonly TimeSpan GatewayListRefresh = TimeSpan.FromSeconds(5);
+
+    protected override void ConfigureSilo(ISiloBuilder silo, IConfiguration configuration) =>
+        silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(o =>
+        {
+            o.TableRefreshTimeout = MembershipRefresh;
+            o.IAmAliveTablePublishTimeout = MembershipRefresh;
+        });
+}
+
+/// <summary>As <see cref="PersistentRedisCluster"/>, with durable (Redis) mailboxes on the same Redis.</summary>
+public sealed class DurablePersistentRedisCluster : PersistentRedisCluster
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> CommonConfiguration() =>
+        [.. base.CommonConfiguration(), new("Gateway:Mailbox:Durability", "Redis")];
+}

@@ -59,7 +59,10 @@ internal static class RestartTestSupport
     /// Waits until placement uses <paramref name="silo"/>: a newly joined silo gets activations only once the
     /// others have its membership and grain manifest. Probes with presence calls on fresh client ids.
     /// </summary>
-    public static async Task WaitForPlacementOnAsync(GatewayCluster cluster, SiloHandle silo)
+    public static Task WaitForPlacementOnAsync(GatewayCluster cluster, SiloHandle silo) => WaitForPlacementOnAsync(cluster, silo.SiloPort);
+
+    /// <summary>As above, for the silo listening on <paramref name="siloPort"/> (an in-process silo or a silo process).</summary>
+    public static async Task WaitForPlacementOnAsync(GatewayCluster cluster, int siloPort)
     {
         var probe = 0;
         await GatewayClusterExtensions.EventuallyAsync(async () =>
@@ -70,7 +73,7 @@ internal static class RestartTestSupport
             }
 
             return (await cluster.Backend.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics())
-                .Any(s => s.GrainType.Contains("ClientGrain", StringComparison.Ordinal) && s.SiloAddress.Endpoint.Port == silo.SiloPort && s.ActivationCount > 0);
+                .Any(s => s.GrainType.Contains("ClientGrain", StringComparison.Ordinal) && s.SiloAddress.Endpoint.Port == siloPort && s.ActivationCount > 0);
         }, TimeSpan.FromSeconds(60), "placement to use the new silo");
     }
 
