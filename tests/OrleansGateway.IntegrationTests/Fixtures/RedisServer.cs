@@ -27,7 +27,7 @@ public sealed class RedisServer : IDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    /// <summary>Stops the server (SIGTERM; it flushes its append-only file), and starts it again on the same port and data.</summary>
+    /// <summary>Kills the server (SIGKILL: with appendfsync always every acknowledged write is already on disk) and starts it again on the same port and data.</summary>
     public void Stop()
     {
         _process.Kill(entireProcessTree: false);
