@@ -264,10 +264,10 @@ public abstract class ChannelConformanceTests(GatewayCluster cluster)
         await using var tab1 = await ConnectAsync(0, $"buyer-{run}");
         await using var tab2 = await ConnectAsync(1, $"buyer-{run}");
 
-        var first = await tab1.RequestAsync($$"""{"t":"up","id":"$id","topic":"{{topic}}","key":"order-1","data":{"order":1}}""");
-        var repeat = await tab2.RequestAsync($$"""{"t":"up","id":"$id","topic":"{{topic}}","key":"order-1","data":{"order":1}}""");
-        var reused = await tab2.RequestAsync($$"""{"t":"up","id":"$id","topic":"{{topic}}","key":"order-1","data":{"order":9}}""");
-        Assert.Equal("ok", (await tab1.RequestAsync($$"""{"t":"up","id":"$id","topic":"{{topic}}","data":{"order":2}}""")).Type());
+        var first = await tab1.RequestAsync($$$"""{"t":"up","id":"$id","topic":"{{{topic}}}","key":"order-1","data":{"order":1}}""");
+        var repeat = await tab2.RequestAsync($$$"""{"t":"up","id":"$id","topic":"{{{topic}}}","key":"order-1","data":{"order":1}}""");
+        var reused = await tab2.RequestAsync($$$"""{"t":"up","id":"$id","topic":"{{{topic}}}","key":"order-1","data":{"order":9}}""");
+        Assert.Equal("ok", (await tab1.RequestAsync($$$"""{"t":"up","id":"$id","topic":"{{{topic}}}","data":{"order":2}}""")).Type());
 
         Assert.Equal("ok", first.Type());
         Assert.False(first.TryGetProperty("dup", out _));
