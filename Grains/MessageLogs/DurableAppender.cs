@@ -52,7 +52,7 @@ internal sealed class DurableAppender(IMessageLogStore store, string kind, strin
     /// <summary>
     /// After a write with no known outcome, adopts what the store holds beyond memory (and the Kafka positions and
     /// idempotency keys stored with it, so a redelivered record or a retried key is recognised), handing each adopted
-    /// message to <see cref="Settled.Adopted"/> (it was never pushed); a no-op otherwise. Throws while the store is unreachable.
+    /// message to <see cref="ISettleTarget.Adopted"/> (it was never pushed); a no-op otherwise. Throws while the store is unreachable.
     /// </summary>
     public async Task SettleAsync(ISettleTarget settled)
     {
@@ -76,6 +76,7 @@ internal sealed class DurableAppender(IMessageLogStore store, string kind, strin
         {
             settled.Positions.Merge(stored.InboundPositions);
         }
+
         foreach (var record in stored.Keys)
         {
             if (record.Position > known)
