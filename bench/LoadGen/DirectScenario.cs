@@ -303,7 +303,7 @@ internal static class DirectScenario
     /// <param name="keyed">Every send carries <c>"key":"k&lt;n&gt;"</c>, n counting this peer's sends (unique per sender).</param>
     internal sealed class Peer(Conn conn, string to, State state, bool keyed = false)
     {
-        private static readonly byte[] KeyedData = Encoding.UTF8.GetBytes("""","data":{"ts":""");
+        private static readonly byte[] KeyedData = Encoding.UTF8.GetBytes("\",\"data\":{\"ts\":");
 
         public int QueuedSends;
         private readonly byte[] _prefix = Encoding.UTF8.GetBytes(keyed ? $$"""{"t":"send","to":"{{to}}","key":"k""" : $$"""{"t":"send","to":"{{to}}","data":{"ts":""");
