@@ -59,6 +59,13 @@ def main(path):
             if rate in o_direct and rate in k_direct and o_direct[rate]["cpu_us_per_delivered"] and k_direct[rate]["cpu_us_per_delivered"]:
                 print(f"     ratio orleans/kestrel at {fmt(rate)}: cpu per msg x{o_direct[rate]['cpu_us_per_delivered'] / k_direct[rate]['cpu_us_per_delivered']:.2f}"
                       + (f", p99 x{o_direct[rate]['p99_ms'] / k_direct[rate]['p99_ms']:.2f}" if o_direct[rate]["p99_ms"] and k_direct[rate]["p99_ms"] else ""))
+    # KEYS=both: the same sweep with an idempotency key on every send (issue #13: at most +10 % CPU per message)
+    o_keyed = {r["target_rate"]: r for r in pick(rows, "direct-keyed", "orleans")}
+    for rate in sorted(set(o_keyed) & set(o_direct)):
+        plain, keyed = o_direct[rate], o_keyed[rate]
+        if plain["cpu_us_per_delivered"] and keyed["cpu_us_per_delivered"]:
+            print(f"keyed at {fmt(rate)}: cpu us/msg {fmt(keyed['cpu_us_per_delivered'])} vs {fmt(plain['cpu_us_per_delivered'])} unkeyed "
+                  f"(x{keyed['cpu_us_per_delivered'] / plain['cpu_us_per_delivered']:.3f}), p99 {fmt(keyed['p99_ms'])} ms, lost {fmt(keyed['lost'])}")
     background = {}
     for target in ("orleans", "orleans-redis", "kestrel"):
         for r in pick(rows, "direct-summary", target):

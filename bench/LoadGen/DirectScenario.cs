@@ -22,7 +22,11 @@ internal static class DirectScenario
         var warmup = s.Double("warmup", 2);
         var duration = s.Double("duration", 10);
         var settleLimit = s.Double("settle", 10);
-        var (state, connected) = await ConnectPairsAsync(common, pairs, k => (common.Edges[k % common.Edges.Length], common.Edges[(k + 1) % common.Edges.Length]), cancellationToken);
+
+        // --keys=true: every send carries an idempotency key (issue #13), to compare its cost with a run without.
+        var keyed = s.Str("keys", "false") == "true";
+        var scenario = keyed ? "direct-keyed" : "direct";
+        var (state, connected) = await ConnectPairsAsync(common, pairs, k => (common.Edges[k % common.Edges.Length], common.Edges[(k + 1) % common.Edges.Length]), cancellationToken, keyed);
         if (connected.Failed > 0)
         {
             Console.Error.WriteLine($"direct: {connected.Failed} connections failed: {connected.FailureSummary()}");
@@ -33,7 +37,7 @@ internal static class DirectScenario
         var results = new List<(double Rate, bool Sustained)>();
         foreach (var rate in rates)
         {
-            var step = (await RunStepAsync(common, state, rate, warmup, duration, settleLimit, cancellationToken)).Sustained;
+            var step = (await RunStepAsync(common, state, rate, warmup, duration, settleLimit, cancellationToken, scenario)).Sustained;
             results.Add((rate, step));
             if (step)
             {
@@ -52,7 +56,7 @@ internal static class DirectScenario
         var idleCpu0 = ServerProcs.CpuSeconds(common.Procs);
         await Task.Delay(TimeSpan.FromSeconds(idleSeconds), cancellationToken);
         var background = (ServerProcs.CpuSeconds(common.Procs) - idleCpu0) / idleSeconds;
-        new Report("direct-summary", s)
+        new Report($"{scenario}-summary", s)
             .Add("background_server_cores", background)
             .Add("pairs", pairs)
             .Add("edges", common.Edges.Length)
@@ -70,7 +74,7 @@ internal static class DirectScenario
 
     /// <summary>Connects <paramref name="pairs"/> pairs, each peer on the edge <paramref name="edgesOf"/> names, and reads their welcome seq.</summary>
     internal static async Task<(State State, ConnectStats Connected)> ConnectPairsAsync(
-        Common common, int pairs, Func<int, (Uri A, Uri B)> edgesOf, CancellationToken cancellationToken)
+        Common common, int pairs, Func<int, (Uri A, Uri B)> edgesOf, CancellationToken cancellationToken, bool keyed = false)
     {
         var state = new State();
         var peers = new Peer[pairs * 2];
@@ -79,8 +83,8 @@ internal static class DirectScenario
         {
             var a = $"{common.Run}-d{k}a";
             var b = $"{common.Run}-d{k}b";
-            peers[2 * k] = new Peer(new Conn(a, state.OnFrame) { Index = 2 * k }, b, state);
-            peers[2 * k + 1] = new Peer(new Conn(b, state.OnFrame) { Index = 2 * k + 1 }, a, state);
+            peers[2 * k] = new Peer(new Conn(a, state.OnFrame) { Index = 2 * k }, b, state, keyed);
+            peers[2 * k + 1] = new Peer(new Conn(b, state.OnFrame) { Index = 2 * k + 1 }, a, state, keyed);
             var (edgeA, edgeB) = edgesOf(k);
             targets.Add((peers[2 * k].Conn, edgeA));
             targets.Add((peers[2 * k + 1].Conn, edgeB));
@@ -296,11 +300,15 @@ internal static class DirectScenario
         }
     }
 
-    internal sealed class Peer(Conn conn, string to, State state)
+    /// <param name="keyed">Every send carries <c>"key":"k&lt;n&gt;"</c>, n counting this peer's sends (unique per sender).</param>
+    internal sealed class Peer(Conn conn, string to, State state, bool keyed = false)
     {
+        private static readonly byte[] KeyedData = Encoding.UTF8.GetBytes("\",\"data\":{\"ts\":");
+
         public int QueuedSends;
-        private readonly byte[] _prefix = Encoding.UTF8.GetBytes($$"""{"t":"send","to":"{{to}}","data":{"ts":""");
+        private readonly byte[] _prefix = Encoding.UTF8.GetBytes(keyed ? $$"""{"t":"send","to":"{{to}}","key":"k""" : $$"""{"t":"send","to":"{{to}}","data":{"ts":""");
         private readonly byte[] _buffer = new byte[512];
+        private long _keys; // sends of one peer go out one at a time (PumpAsync), so no interlocking
 
         public Conn Conn { get; } = conn;
 
@@ -321,7 +329,16 @@ internal static class DirectScenario
             {
                 _prefix.CopyTo(_buffer, 0);
                 var length = _prefix.Length;
-                Utf8Formatter.TryFormat(Stopwatch.GetTimestamp(), _buffer.AsSpan(length), out var written);
+                int written;
+                if (keyed)
+                {
+                    Utf8Formatter.TryFormat(++_keys, _buffer.AsSpan(length), out written);
+                    length += written;
+                    KeyedData.CopyTo(_buffer, length);
+                    length += KeyedData.Length;
+                }
+
+                Utf8Formatter.TryFormat(Stopwatch.GetTimestamp(), _buffer.AsSpan(length), out written);
                 length += written;
                 _buffer[length++] = (byte)'}';
                 _buffer[length++] = (byte)'}';

@@ -260,6 +260,33 @@ public abstract class ChannelConformanceTests(GatewayCluster cluster)
         Assert.Equal(["{\"order\":0}", "{\"order\":1}", "{\"order\":2}"], messages.Select(m => Encoding.UTF8.GetString(m.Data)));
     }
 
+    /// <summary>Issue #13: the sender's client grain remembers produced keys, so a repeat from any session on any edge is not produced again.</summary>
+    [Fact]
+    public async Task Up_WithKeyRepeatedFromAnotherEdge_ProducedOnceAndTheRepeatAnsweredDup()
+    {
+        var run = Run();
+        var topic = $"keyed-{run}";
+        var received = await ListenUpstreamAsync(topic);
+        await using var tab1 = await ConnectAsync(0, $"buyer-{run}");
+        await using var tab2 = await ConnectAsync(1, $"buyer-{run}");
+
+        var first = await tab1.RequestAsync($$$"""{"t":"up","id":"$id","topic":"{{{topic}}}","key":"order-1","data":{"order":1}}""");
+        var repeat = await tab2.RequestAsync($$$"""{"t":"up","id":"$id","topic":"{{{topic}}}","key":"order-1","data":{"order":1}}""");
+        var reused = await tab2.RequestAsync($$$"""{"t":"up","id":"$id","topic":"{{{topic}}}","key":"order-1","data":{"order":9}}""");
+        Assert.Equal("ok", (await tab1.RequestAsync($$$"""{"t":"up","id":"$id","topic":"{{{topic}}}","data":{"order":2}}""")).Type());
+
+        Assert.Equal("ok", first.Type());
+        Assert.False(first.TryGetProperty("dup", out _));
+        Assert.Equal("ok", repeat.Type());
+        Assert.True(repeat.GetProperty("dup").GetBoolean());
+        Assert.Equal("bad_request", reused.GetProperty("code").GetString());
+
+        // The unkeyed message was produced after the repeat, by the same client (one partition, in order).
+        await GatewayClusterExtensions.EventuallyAsync(
+            () => Task.FromResult(received().Any(m => Encoding.UTF8.GetString(m.Data) == "{\"order\":2}")), TimeSpan.FromSeconds(30), "the unkeyed message");
+        Assert.Equal(["{\"order\":1}", "{\"order\":2}"], received().Select(m => Encoding.UTF8.GetString(m.Data)));
+    }
+
     [Fact]
     public async Task EdgeProcess_KilledWhileSubscribed_DroppedFromChannelAndSubscriberRecoversElsewhere()
     {
@@ -334,6 +361,25 @@ public sealed class MemoryStreamChannelTests(GatewayCluster cluster) : ChannelCo
 /// <summary>Kafka as the broker: backends produce records (docs/kafka.md) and consume the upstream topic.</summary>
 public sealed class KafkaChannelTests(KafkaGatewayCluster cluster) : ChannelConformanceTests(cluster), IClassFixture<KafkaGatewayCluster>
 {
+    // (frame topic, ogw-key header) of every upstream record read, in order.
+    private readonly List<(string Topic, string? Key)> _upstreamKeys = [];
+
+    [Fact]
+    public async Task Up_WithKey_RecordCarriesItInHeaderOgwKey()
+    {
+        var topic = $"keyed-{Guid.NewGuid():N}"[..14];
+        var received = await ListenUpstreamAsync(topic);
+        await using var client = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"buyer-{topic}"));
+        Assert.Equal("ok", (await client.RequestAsync($$"""{"t":"up","id":"$id","topic":"{{topic}}","key":"order-7","data":7}""")).Type());
+        Assert.Equal("ok", (await client.RequestAsync($$"""{"t":"up","id":"$id","topic":"{{topic}}","data":8}""")).Type());
+
+        await GatewayClusterExtensions.EventuallyAsync(() => Task.FromResult(received().Count == 2), TimeSpan.FromSeconds(30), "2 upstream records");
+        lock (_upstreamKeys)
+        {
+            Assert.Equal(["order-7", null], _upstreamKeys.Where(k => k.Topic == topic).Select(k => k.Key));
+        }
+    }
+
     protected override Task PublishFromBackendAsync(string channel, string from, string dataJson) =>
         cluster.Producer.ProduceAsync(cluster.InboundTopic, KafkaTestKit.Record(channel, dataJson, target: "channel", from: from));
 
@@ -369,6 +415,11 @@ public sealed class KafkaChannelTests(KafkaGatewayCluster cluster) : ChannelConf
                     if (frameTopic != topic)
                     {
                         continue;
+                    }
+
+                    lock (_upstreamKeys)
+                    {
+                        _upstreamKeys.Add((frameTopic, headers.TryGetLastBytes("ogw-key", out var key) ? Encoding.UTF8.GetString(key) : null));
                     }
 
                     // The key and the ogw-client header must both be the client id: a mismatch fails the test's assertions.

@@ -66,6 +66,16 @@ public sealed class OptionsValidatorTests
         Assert.True(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName).Validate(null, new MailboxOptions { MaxMessages = 0 }).Failed);
 
     [Fact]
+    public void RetentionOptionsValidator_InvalidIdempotencyWindow_FailsNamingEach()
+    {
+        var result = new RetentionOptionsValidator<ChannelOptions>(ChannelOptions.SectionName)
+            .Validate(null, new ChannelOptions { IdempotencyKeys = 0, IdempotencyWindow = TimeSpan.Zero });
+        Assert.True(result.Failed);
+        Assert.Contains("Gateway:Channel:IdempotencyKeys", result.FailureMessage);
+        Assert.Contains("Gateway:Channel:IdempotencyWindow", result.FailureMessage);
+    }
+
+    [Fact]
     public void GatewayClusterOptions_ToString_RedactsRedisPassword()
     {
         var text = new GatewayClusterOptions { Redis = "redis:6379,password=hunter2,ssl=true" }.ToString();

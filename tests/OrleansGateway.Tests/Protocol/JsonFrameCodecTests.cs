@@ -166,4 +166,53 @@ public sealed class JsonFrameCodecTests
         var err = JsonDocument.Parse(JsonFrameCodec.Error("c1", "forbidden", "no \"quotes\" escape")).RootElement;
         Assert.Equal("no \"quotes\" escape", err.GetProperty("msg").GetString());
     }
+
+    [Theory]
+    [InlineData("send", "\"to\":\"bob\"")]
+    [InlineData("pub", "\"ch\":\"room\"")]
+    [InlineData("up", "\"topic\":\"orders\"")]
+    public void TryParse_KeyedFrame_ReadsTheKey(string type, string target)
+    {
+        Assert.Equal("k-1", Parse($$"""{"t":"{{type}}","id":"c1",{{target}},"key":"k-1","data":1}""").Key);
+        Assert.Null(Parse($$"""{"t":"{{type}}","id":"c1",{{target}},"data":1}""").Key);
+    }
+
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("12")]
+    [InlineData("null")]
+    [InlineData("[\"k\"]")]
+    [InlineData("\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"")] // 65 characters
+    public void TryParse_InvalidKey_BadRequestWithTheId(string key)
+    {
+        var error = Refuse($$"""{"t":"send","id":"c1","to":"bob","key":{{key}},"data":1}""");
+        Assert.Equal(ErrorCodes.BadRequest, error.Code);
+        Assert.Equal("c1", error.Id);
+        Assert.Contains("key", error.Message);
+    }
+
+    [Fact]
+    public void TryParse_KeyOf64Characters_Accepted() =>
+        Assert.Equal(64, Parse($$"""{"t":"send","to":"bob","key":"{{new string('k', 64)}}"}""").Key!.Length);
+
+    [Fact]
+    public void TryParse_KeyTwice_BadRequest() =>
+        Assert.Contains("duplicate field key", Refuse("""{"t":"send","to":"bob","key":"a","key":"b"}""").Message);
+
+    [Fact]
+    public void TryParse_KeyOnAFrameWithoutOne_IgnoredAsAnUnknownField()
+    {
+        var frame = Parse("""{"t":"ping","id":"c1","key":12}""");
+        Assert.Equal(ClientFrameType.Ping, frame.Type);
+        Assert.Null(frame.Key);
+    }
+
+    [Fact]
+    public void Accepted_KeyedSendAndPub_SeqOrOffAndDupOnlyOnARepeat()
+    {
+        Assert.Equal("""{"t":"ok","id":"c1","seq":18}""", Encoding.UTF8.GetString(JsonFrameCodec.Accepted("c1", channel: false, 18, duplicate: false)));
+        Assert.Equal("""{"t":"ok","id":"c1","off":42,"dup":true}""", Encoding.UTF8.GetString(JsonFrameCodec.Accepted("c1", channel: true, 42, duplicate: true)));
+        Assert.Equal("""{"t":"ok","id":"c5","dup":true}""", Encoding.UTF8.GetString(JsonFrameCodec.Ok("c5", duplicate: true)));
+        Assert.Equal("""{"t":"ok","id":"c5"}""", Encoding.UTF8.GetString(JsonFrameCodec.Ok("c5", duplicate: false)));
+    }
 }
