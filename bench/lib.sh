@@ -16,6 +16,7 @@ pinned() { # cpus command...: the command on those cpus, or unpinned when cpus i
   local cpus=$1; shift
   if [[ -n $cpus ]]; then taskset -c "$cpus" "$@"; else "$@"; fi
 }
+# EDGE_ENV: extra edge settings, space-separated KEY=VALUE (e.g. Gateway__Edge__ConnectionLevelUpgrade=false)
 GW_SILOS=${GW_SILOS:-2}  # gateway topology: silos and edges started for the scenarios (scale and drain add edges)
 GW_EDGES=${GW_EDGES:-2}
 
@@ -99,7 +100,8 @@ start_edge() { # index (1-based)
     $(for ((g = 0; g < GW_SILOS; g++)); do echo "Gateway__Cluster__GatewayPorts__$g=$((GATEWAY_PORT_BASE + g))"; done) \
     Gateway__Auth__Issuer=bench Gateway__Auth__Audience=ogw Gateway__Auth__Keys__0__Id=bench \
     Gateway__Auth__Keys__0__Algorithm=HS256 Gateway__Auth__Keys__0__Secret="$SECRET" Gateway__Auth__DefaultChannels__0='*' \
-    Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN" Gateway__Drain__BatchSize="${DRAIN_BATCH:-500}"
+    Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN" Gateway__Drain__BatchSize="${DRAIN_BATCH:-500}" \
+    ${EDGE_ENV:-}
 }
 edges_ws() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}ws://127.0.0.1:$((EDGE_HTTP_BASE + i - 1))"; done; echo "$s"; }
 edges_pids() { local s=""; for i in $(seq 1 "$1"); do s+="${s:+,}$(pid_of "edge$i")"; done; echo "$s"; }

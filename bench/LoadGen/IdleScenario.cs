@@ -52,6 +52,14 @@ internal static class IdleScenario
             .Add("loadgen_kb_per_connection", PerConn(selfAfter - selfBefore))
             .Add("failures", stats.FailureSummary())
             .Emit();
+
+        // bench/heap: keep the connections open while a heap dump of the servers is taken.
+        if (s.Int("hold-s", 0) is > 0 and var hold)
+        {
+            Console.Error.WriteLine($"HOLDING {open} connections for {hold} s");
+            await Task.Delay(TimeSpan.FromSeconds(hold), cancellationToken);
+        }
+
         foreach (var (conn, _) in conns)
         {
             conn.Abort();
