@@ -53,6 +53,13 @@ internal sealed class EdgeOptions
     /// gateway silo that stops, it only times it out, and a session's frames would wait behind it all that time.
     /// </summary>
     public TimeSpan CallTimeout { get; set; } = DefaultCallTimeout;
+
+    /// <summary>
+    /// Upgrade <c>GET /ws</c> at Kestrel's connection level (true, the default) rather than through ASP.NET Core's HTTP
+    /// pipeline: the same checks and answers, but an idle socket no longer keeps Kestrel's HTTP/1.1 request state
+    /// alive (docs/benchmarks.md, idle memory). False is the previous path, kept to compare and as a fallback.
+    /// </summary>
+    public bool ConnectionLevelUpgrade { get; set; } = true;
 }
 
 internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>

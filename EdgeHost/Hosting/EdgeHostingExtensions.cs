@@ -8,6 +8,7 @@ using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Draining;
 using OrleansGateway.EdgeHost.Rebalancing;
 using OrleansGateway.EdgeHost.Sessions;
+using OrleansGateway.EdgeHost.Termination;
 using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.EdgeHost.Upstream.Kafka;
 using OrleansGateway.Hosting;
@@ -49,11 +50,25 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
-        services.AddSingleton<EdgeAdmission>();
-        services.AddOptions<DrainOptions>().BindConfiguration(DrainOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DrainOptions>, DrainOptionsValidator>();
         var drain = configuration.GetSection(DrainOptions.SectionName).Get<DrainOptions>() ?? new();
         var edge = configuration.GetSection(EdgeOptions.SectionName).Get<EdgeOptions>() ?? new();
+        services.AddSingleton<EdgeAdmission>();
+        services.AddSingleton<HandshakeGate>();
+        if (edge.ConnectionLevelUpgrade)
+        {
+            // Every endpoint, whether from ASPNETCORE_URLS, UseUrls or Kestrel:Endpoints: GET /ws is upgraded before
+            // Kestrel's HTTP layer sees the connection; everything else passes through to it.
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
+                new ConnectionUpgradeMiddleware(
+                    next,
+                    listen.ApplicationServices.GetRequiredService<HandshakeGate>(),
+                    kestrel.Limits,
+                    listen.ApplicationServices.GetRequiredService<TimeProvider>(),
+                    listen.ApplicationServices.GetRequiredService<ILogger<ConnectionUpgradeMiddleware>>()).OnConnectionAsync)));
+        }
+
+        services.AddOptions<DrainOptions>().BindConfiguration(DrainOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DrainOptions>, DrainOptionsValidator>();
         // The host must wait for the whole drain (and the last close handshakes), not .NET's default 30 s.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = HostShutdownTimeout(drain, edge));
         services.AddOptions<ResyncOptions>().BindConfiguration(ResyncOptions.SectionName).ValidateOnStart();

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using OrleansGateway.EdgeHost.Sessions;
 
 namespace OrleansGateway.EdgeHost.Hosting;
 
@@ -14,7 +15,7 @@ namespace OrleansGateway.EdgeHost.Hosting;
 /// half the runs of <c>BadInputTests.Frame_InvalidUtf8Text_Closed1007AndOthersUnharmed</c>. Reading the client's
 /// answering close (or its disconnect) first means the client has read ours.
 /// </remarks>
-internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpUpgradeFeature
+internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpUpgradeFeature, IPeerCloseWaiter
 {
     private Stream? _stream;
 

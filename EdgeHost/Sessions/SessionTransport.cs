@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using OrleansGateway.EdgeHost.Hosting;
 using OrleansGateway.EdgeHost.Protocol;
 
 namespace OrleansGateway.EdgeHost.Sessions;
@@ -11,7 +10,7 @@ namespace OrleansGateway.EdgeHost.Sessions;
 /// a send loop that alone writes to the socket from the session's outbox, the close handshake, and the abort. It holds
 /// no session state: identity, close state, limits and the outbox are the <see cref="ClientSession"/>'s.
 /// </summary>
-internal sealed class SessionTransport(WebSocket socket, SessionServices services, FrameDispatcher dispatcher, GracefulUpgradeFeature? upgrade)
+internal sealed class SessionTransport(WebSocket socket, SessionServices services, FrameDispatcher dispatcher, IPeerCloseWaiter? peer)
     : ISessionTransport
 {
     private const int InitialReceiveBufferSize = 4 * 1024;
@@ -60,9 +59,9 @@ internal sealed class SessionTransport(WebSocket socket, SessionServices service
         finally
         {
             session.Unregister();
-            if (_failedByWebSocketLayer && upgrade is not null)
+            if (_failedByWebSocketLayer && peer is not null)
             {
-                await upgrade.WaitForPeerCloseAsync(services.Options.CloseTimeout, services.Time);
+                await peer.WaitForPeerCloseAsync(services.Options.CloseTimeout, services.Time);
             }
 
             socket.Abort();

@@ -14,7 +14,12 @@ internal static class IdleScenario
         var before = ServerProcs.SettledRss(procs);
         var selfBefore = ServerProcs.RssBytes(Environment.ProcessId);
         var conns = Enumerable.Range(0, n).Select(i => (new Conn($"{common.Run}-i{i}", static (_, _) => { }), common.Edges[i % common.Edges.Length])).ToList();
+        // Connect cost: server CPU (every edge and silo, or the one Kestrel process) over the connect phase only, per
+        // accepted connection: TCP accept, upgrade, JWT check, attach, welcome. Read before the settle and the
+        // forced GC so neither is counted.
+        var cpu0 = ServerProcs.CpuSeconds(procs);
         var stats = await common.ConnectAllAsync(conns, s.Int("parallel", 64), cancellationToken);
+        var connectCpu = ServerProcs.CpuSeconds(procs) - cpu0;
         await Task.Delay(TimeSpan.FromSeconds(s.Int("settle", 5)), cancellationToken);
         var after = ServerProcs.SettledRss(procs);
         var open = conns.Count(c => c.Item1.IsOpen);
@@ -31,6 +36,8 @@ internal static class IdleScenario
             .Add("connect_seconds", stats.Seconds)
             .Add("connects_per_second", stats.Ok / stats.Seconds)
             .Add("edges", common.Edges.Length)
+            .Add("connect_server_cpu_s", connectCpu)
+            .Add("connect_cpu_us_per_connection", stats.Ok == 0 ? double.NaN : connectCpu * 1e6 / stats.Ok)
             .Add("gc_forced", before.GcForced && after.GcForced)
             .Add("edge_rss_before_mb", procs.Where(p => p.Role == "edge").Sum(p => before.Rss[p.Pid]) / 1048576.0)
             .Add("edge_rss_after_mb", procs.Where(p => p.Role == "edge").Sum(p => after.Rss[p.Pid]) / 1048576.0)
@@ -45,6 +52,14 @@ internal static class IdleScenario
             .Add("loadgen_kb_per_connection", PerConn(selfAfter - selfBefore))
             .Add("failures", stats.FailureSummary())
             .Emit();
+
+        // bench/heap: keep the connections open while a heap dump of the servers is taken.
+        if (s.Int("hold-s", 0) is > 0 and var hold)
+        {
+            Console.Error.WriteLine($"HOLDING {open} connections for {hold} s");
+            await Task.Delay(TimeSpan.FromSeconds(hold), cancellationToken);
+        }
+
         foreach (var (conn, _) in conns)
         {
             conn.Abort();
