@@ -33,9 +33,14 @@ internal static class ServerApiHostingExtensions
         builder.WebHost.UseUrls(WithApiPort(builder.WebHost, options));
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<ServerApiCluster>();
-        // The API's own types resolve through its source-generated context (snake_case names) first, for the handlers
-        // and for the OpenAPI schemas alike; other endpoints keep the defaults.
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerApiJsonContext.Default));
+        // The API's own types resolve through its source-generated context (snake_case names) first. The OpenAPI
+        // schemas are built from these options' naming policy, so it says snake_case too; the edge's other endpoints
+        // write through their own contexts and are unaffected.
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerApiJsonContext.Default);
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+        });
         services.AddOpenApi(DocumentName, openApi =>
         {
             openApi.ShouldInclude = description => description.GroupName == DocumentName;
