@@ -77,3 +77,19 @@ public sealed class ServerApiAfterMergeTests(ServerApiGatewayCluster cluster)
         Assert.Equal($"bob-{_run}", rest.GetProperty("members").EnumerateArray().Single().GetProperty("client_id").GetString());
     }
 }
+
+/// <summary>The doc's curl examples that need the merged grain bodies (idempotency keys, channel presence).</summary>
+[Collection(ServerApiCollection.Name)]
+public sealed class ServerApiDocAfterMergeTests(ServerApiGatewayCluster cluster)
+{
+    [Fact]
+    public async Task CurlExamples_IdempotencyAndChannelPresence_EachSucceedsAgainstARealEdge()
+    {
+        var lines = ServerApiDocTests.CurlLines().Where(ServerApiDocTests.NeedsMergedGrains).ToList();
+        Assert.Equal(3, lines.Count);
+        foreach (var line in lines)
+        {
+            await ServerApiDocTests.RunAsync(cluster, line);
+        }
+    }
+}
