@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using OrleansGateway.Grains;
 using static OrleansGateway.EdgeHost.ServerApi.ServerApiRequests;
@@ -11,171 +13,27 @@ namespace OrleansGateway.EdgeHost.ServerApi;
 /// </summary>
 internal static class ServerApiWrites
 {
-    public static async Task<IResult> SendAsync(HttpContext http, ServerApiCluster cluster)
-    {
-        var (request, problem) = await ReadBodyAsync(http, ServerApiJsonContext.Default.SendRequest, cluster.Options.MaxBodyBytes);
-        if (problem is not null)
-        {
-            return cluster.Answer(problem);
-        }
+    public static Task<IResult> SendAsync(HttpContext http, ServerApiCluster cluster) =>
+        WriteOneAsync(http, cluster, ServerApiJsonContext.Default.SendRequest, r => (r.To, r.From, r.Data), t => CheckClientId(t, "to"), SendOneAsync,
+            a => TypedResults.Json(new SendResponse(a.Position, a.Duplicate), ServerApiJsonContext.Default.SendResponse), "send");
 
-        var from = request!.From ?? ServerApiAuth.Caller(http).Name;
-        var key = http.Request.Headers[IdempotencyKeyHeader].FirstOrDefault();
-        if ((CheckClientId(request.To, "to") ?? CheckFrom(from) ?? CheckKey(key, IdempotencyKeyHeader)) is { } invalid)
-        {
-            return cluster.Answer(ServerApiProblems.Invalid(invalid));
-        }
+    public static Task<IResult> PublishAsync(HttpContext http, ServerApiCluster cluster) =>
+        WriteOneAsync(http, cluster, ServerApiJsonContext.Default.PublishRequest, r => (r.Ch, r.From, r.Data), t => CheckChannel(t, "ch"), PublishOneAsync,
+            a => TypedResults.Json(new PublishResponse(a.Position, a.Duplicate), ServerApiJsonContext.Default.PublishResponse), "publish");
 
-        if (cluster.Unreachable() is { } down)
-        {
-            return cluster.Answer(down);
-        }
+    public static Task<IResult> SendBatchAsync(HttpContext http, ServerApiCluster cluster) =>
+        WriteBatchAsync(http, cluster, ServerApiJsonContext.Default.SendBatchRequest, r => (r.Messages, r.From), "messages",
+            m => (m.To, m.Data, m.Key), (i, t) => CheckClientId(t, $"messages[{i}].to"), SendOneAsync,
+            (i, target, accepted, error) => new SendBatchResult(i, target, accepted?.Position, accepted?.Duplicate, error),
+            results => TypedResults.Json(Summary(results, r => r.Error, (all, ok, failed) => new SendBatchResponse(all, ok, failed)), ServerApiJsonContext.Default.SendBatchResponse),
+            "send");
 
-        try
-        {
-            var accepted = await SendOneAsync(cluster.Grains, request.To!, from, Raw(request.Data), key);
-            return TypedResults.Json(new SendResponse(accepted.Position, accepted.Duplicate), ServerApiJsonContext.Default.SendResponse);
-        }
-        catch (Exception ex)
-        {
-            return cluster.Answer(cluster.ToProblem(ex, "send"));
-        }
-    }
-
-    public static async Task<IResult> SendBatchAsync(HttpContext http, ServerApiCluster cluster)
-    {
-        var (request, problem) = await ReadBodyAsync(http, ServerApiJsonContext.Default.SendBatchRequest, cluster.Options.MaxBodyBytes);
-        if (problem is not null)
-        {
-            return cluster.Answer(problem);
-        }
-
-        var from = request!.From ?? ServerApiAuth.Caller(http).Name;
-        if ((CheckBatch(http, request.Messages?.Count, cluster.Options.MaxBatchSize, "messages") ?? CheckFrom(from)) is { } invalid)
-        {
-            return cluster.Answer(ServerApiProblems.Invalid(invalid));
-        }
-
-        if (cluster.Unreachable() is { } down)
-        {
-            return cluster.Answer(down);
-        }
-
-        var items = request.Messages!;
-        var results = new SendBatchResult[items.Count];
-        var valid = new List<int>(items.Count);
-        for (var i = 0; i < items.Count; i++)
-        {
-            var item = items[i];
-            if ((CheckClientId(item.To, $"messages[{i}].to") ?? CheckKey(item.Key, $"messages[{i}].key")) is { } error)
-            {
-                results[i] = new SendBatchResult(i, item.To, Error: ServerApiProblems.Invalid(error));
-            }
-            else
-            {
-                valid.Add(i);
-            }
-        }
-
-        await ForEachTargetAsync(valid, i => items[i].To!, async i =>
-        {
-            try
-            {
-                var accepted = await SendOneAsync(cluster.Grains, items[i].To!, from, Raw(items[i].Data), items[i].Key);
-                results[i] = new SendBatchResult(i, items[i].To, accepted.Position, accepted.Duplicate);
-            }
-            catch (Exception ex)
-            {
-                results[i] = new SendBatchResult(i, items[i].To, Error: cluster.ToProblem(ex, "send"));
-            }
-        });
-
-        var failed = results.Count(r => r.Error is not null);
-        return TypedResults.Json(new SendBatchResponse(results, results.Length - failed, failed), ServerApiJsonContext.Default.SendBatchResponse);
-    }
-
-    public static async Task<IResult> PublishAsync(HttpContext http, ServerApiCluster cluster)
-    {
-        var (request, problem) = await ReadBodyAsync(http, ServerApiJsonContext.Default.PublishRequest, cluster.Options.MaxBodyBytes);
-        if (problem is not null)
-        {
-            return cluster.Answer(problem);
-        }
-
-        var from = request!.From ?? ServerApiAuth.Caller(http).Name;
-        var key = http.Request.Headers[IdempotencyKeyHeader].FirstOrDefault();
-        if ((CheckChannel(request.Ch, "ch") ?? CheckFrom(from) ?? CheckKey(key, IdempotencyKeyHeader)) is { } invalid)
-        {
-            return cluster.Answer(ServerApiProblems.Invalid(invalid));
-        }
-
-        if (cluster.Unreachable() is { } down)
-        {
-            return cluster.Answer(down);
-        }
-
-        try
-        {
-            var accepted = await PublishOneAsync(cluster.Grains, request.Ch!, from, Raw(request.Data), key);
-            return TypedResults.Json(new PublishResponse(accepted.Position, accepted.Duplicate), ServerApiJsonContext.Default.PublishResponse);
-        }
-        catch (Exception ex)
-        {
-            return cluster.Answer(cluster.ToProblem(ex, "publish"));
-        }
-    }
-
-    public static async Task<IResult> PublishBatchAsync(HttpContext http, ServerApiCluster cluster)
-    {
-        var (request, problem) = await ReadBodyAsync(http, ServerApiJsonContext.Default.PublishBatchRequest, cluster.Options.MaxBodyBytes);
-        if (problem is not null)
-        {
-            return cluster.Answer(problem);
-        }
-
-        var from = request!.From ?? ServerApiAuth.Caller(http).Name;
-        if ((CheckBatch(http, request.Publications?.Count, cluster.Options.MaxBatchSize, "publications") ?? CheckFrom(from)) is { } invalid)
-        {
-            return cluster.Answer(ServerApiProblems.Invalid(invalid));
-        }
-
-        if (cluster.Unreachable() is { } down)
-        {
-            return cluster.Answer(down);
-        }
-
-        var items = request.Publications!;
-        var results = new PublishBatchResult[items.Count];
-        var valid = new List<int>(items.Count);
-        for (var i = 0; i < items.Count; i++)
-        {
-            var item = items[i];
-            if ((CheckChannel(item.Ch, $"publications[{i}].ch") ?? CheckKey(item.Key, $"publications[{i}].key")) is { } error)
-            {
-                results[i] = new PublishBatchResult(i, item.Ch, Error: ServerApiProblems.Invalid(error));
-            }
-            else
-            {
-                valid.Add(i);
-            }
-        }
-
-        await ForEachTargetAsync(valid, i => items[i].Ch!, async i =>
-        {
-            try
-            {
-                var accepted = await PublishOneAsync(cluster.Grains, items[i].Ch!, from, Raw(items[i].Data), items[i].Key);
-                results[i] = new PublishBatchResult(i, items[i].Ch, accepted.Position, accepted.Duplicate);
-            }
-            catch (Exception ex)
-            {
-                results[i] = new PublishBatchResult(i, items[i].Ch, Error: cluster.ToProblem(ex, "publish"));
-            }
-        });
-
-        var failed = results.Count(r => r.Error is not null);
-        return TypedResults.Json(new PublishBatchResponse(results, results.Length - failed, failed), ServerApiJsonContext.Default.PublishBatchResponse);
-    }
+    public static Task<IResult> PublishBatchAsync(HttpContext http, ServerApiCluster cluster) =>
+        WriteBatchAsync(http, cluster, ServerApiJsonContext.Default.PublishBatchRequest, r => (r.Publications, r.From), "publications",
+            p => (p.Ch, p.Data, p.Key), (i, t) => CheckChannel(t, $"publications[{i}].ch"), PublishOneAsync,
+            (i, target, accepted, error) => new PublishBatchResult(i, target, accepted?.Position, accepted?.Duplicate, error),
+            results => TypedResults.Json(Summary(results, r => r.Error, (all, ok, failed) => new PublishBatchResponse(all, ok, failed)), ServerApiJsonContext.Default.PublishBatchResponse),
+            "publish");
 
     public static async Task<IResult> DisconnectAsync(HttpContext http, string clientId, ServerApiCluster cluster)
     {
@@ -222,6 +80,117 @@ internal static class ServerApiWrites
     {
         var grain = grains.GetGrain<IChannelGrain>(channel);
         return key is null ? new Accepted(await grain.PublishAsync(from, data), false) : await grain.PublishOnceAsync(from, data, key);
+    }
+
+    /// <summary>One send or publish: body, checks, then the call with or without the <c>Idempotency-Key</c> header.</summary>
+    private static async Task<IResult> WriteOneAsync<TRequest>(
+        HttpContext http,
+        ServerApiCluster cluster,
+        JsonTypeInfo<TRequest> type,
+        Func<TRequest, (string? Target, string? From, JsonElement Data)> parts,
+        Func<string?, string?> checkTarget,
+        Func<IGrainFactory, string, string, byte[], string?, Task<Accepted>> call,
+        Func<Accepted, IResult> answer,
+        string name)
+        where TRequest : class
+    {
+        var (request, problem) = await ReadBodyAsync(http, type, cluster.Options.MaxBodyBytes);
+        if (problem is not null)
+        {
+            return cluster.Answer(problem);
+        }
+
+        var (target, from, data) = parts(request!);
+        from ??= ServerApiAuth.Caller(http).Name;
+        var key = http.Request.Headers[IdempotencyKeyHeader].FirstOrDefault();
+        if ((checkTarget(target) ?? CheckFrom(from) ?? CheckKey(key, IdempotencyKeyHeader)) is { } invalid)
+        {
+            return cluster.Answer(ServerApiProblems.Invalid(invalid));
+        }
+
+        if (cluster.Unreachable() is { } down)
+        {
+            return cluster.Answer(down);
+        }
+
+        try
+        {
+            return answer(await call(cluster.Grains, target!, from, Raw(data), key));
+        }
+        catch (Exception ex)
+        {
+            return cluster.Answer(cluster.ToProblem(ex, name));
+        }
+    }
+
+    /// <summary>A batch: the whole request checked, then each entry checked and, if valid, sent; one result per entry.</summary>
+    private static async Task<IResult> WriteBatchAsync<TRequest, TItem, TResult>(
+        HttpContext http,
+        ServerApiCluster cluster,
+        JsonTypeInfo<TRequest> type,
+        Func<TRequest, (IReadOnlyList<TItem>? Items, string? From)> parts,
+        string field,
+        Func<TItem, (string? Target, JsonElement Data, string? Key)> itemParts,
+        Func<int, string?, string?> checkTarget,
+        Func<IGrainFactory, string, string, byte[], string?, Task<Accepted>> call,
+        Func<int, string?, Accepted?, ProblemDetails?, TResult> result,
+        Func<TResult[], IResult> answer,
+        string name)
+        where TRequest : class
+    {
+        var (request, problem) = await ReadBodyAsync(http, type, cluster.Options.MaxBodyBytes);
+        if (problem is not null)
+        {
+            return cluster.Answer(problem);
+        }
+
+        var (items, from) = parts(request!);
+        from ??= ServerApiAuth.Caller(http).Name;
+        if ((CheckBatch(http, items?.Count, cluster.Options.MaxBatchSize, field) ?? CheckFrom(from)) is { } invalid)
+        {
+            return cluster.Answer(ServerApiProblems.Invalid(invalid));
+        }
+
+        if (cluster.Unreachable() is { } down)
+        {
+            return cluster.Answer(down);
+        }
+
+        var entries = items!.Select(itemParts).ToList();
+        var results = new TResult[entries.Count];
+        var valid = new List<int>(entries.Count);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if ((checkTarget(i, entries[i].Target) ?? CheckKey(entries[i].Key, $"{field}[{i}].key")) is { } error)
+            {
+                results[i] = result(i, entries[i].Target, null, ServerApiProblems.Invalid(error));
+            }
+            else
+            {
+                valid.Add(i);
+            }
+        }
+
+        await ForEachTargetAsync(valid, i => entries[i].Target!, async i =>
+        {
+            var (target, data, key) = entries[i];
+            try
+            {
+                results[i] = result(i, target, await call(cluster.Grains, target!, from, Raw(data), key), null);
+            }
+            catch (Exception ex)
+            {
+                results[i] = result(i, target, null, cluster.ToProblem(ex, name));
+            }
+        });
+
+        return answer(results);
+    }
+
+    private static TResponse Summary<TResult, TResponse>(TResult[] results, Func<TResult, ProblemDetails?> error, Func<TResult[], int, int, TResponse> create)
+    {
+        var failed = results.Count(r => error(r) is not null);
+        return create(results, results.Length - failed, failed);
     }
 
     private static string? CheckBatch(HttpContext http, int? count, int max, string field) =>

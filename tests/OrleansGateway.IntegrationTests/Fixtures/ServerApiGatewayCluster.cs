@@ -51,6 +51,20 @@ public class ServerApiGatewayCluster : GatewayCluster
         ["Gateway:ServerApi:Keys:1:ReadOnly"] = "true",
     };
 
+    /// <summary>
+    /// Waits until the cluster counts <paramref name="clientId"/> online (asked through the API): a client grain counts
+    /// a session only once it knows its edge's lease is current, which on a just-started cluster trails the welcome.
+    /// </summary>
+    public async Task WaitOnlineAsync(string clientId, int sessions = 1)
+    {
+        using var http = Api();
+        await GatewayClusterExtensions.EventuallyAsync(async () =>
+        {
+            var body = await http.GetStringAsync($"/api/v1/clients/{clientId}/presence");
+            return System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("sessions").GetInt32() >= sessions;
+        }, TimeSpan.FromSeconds(20), $"{clientId} online");
+    }
+
     /// <summary>An HTTP client for edge <paramref name="edge"/>'s API, authenticated with <paramref name="key"/> (none when null).</summary>
     public HttpClient Api(int edge = 0, string? key = WriteKey)
     {

@@ -17,6 +17,7 @@ public sealed class ServerApiAfterMergeTests(ServerApiGatewayCluster cluster)
     public async Task Send_SameIdempotencyKeyTwice_SameSeqMarkedDupAndDeliveredOnce()
     {
         await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{_run}"));
+        await cluster.WaitOnlineAsync($"alice-{_run}");
         using var http = cluster.Api();
 
         async Task<System.Text.Json.JsonElement> SendAsync(string data)

@@ -87,6 +87,8 @@ public sealed class ServerApiBadInputTests(ServerApiGatewayCluster cluster)
         var run = Guid.NewGuid().ToString("N")[..8];
         await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
         await using var bob = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"bob-{run}"));
+        await cluster.WaitOnlineAsync($"alice-{run}");
+        await cluster.WaitOnlineAsync($"bob-{run}");
         using var http = cluster.Api();
 
         var body = $$$"""

@@ -14,6 +14,7 @@ public sealed class ServerApiCallTests(ServerApiGatewayCluster cluster)
     public async Task Send_ToAConnectedClientOnAnotherEdge_ReachesItsWebSocketWithTheSeq()
     {
         await using var alice = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"alice-{_run}"));
+        await cluster.WaitOnlineAsync($"alice-{_run}");
         using var http = cluster.Api(edge: 0);
 
         var sent = await OkAsync(await http.PostAsync("/api/v1/send", Json($$$"""{"to":"alice-{{{_run}}}","from":"billing-svc","data":{"text":"paid"}}""")));
@@ -46,6 +47,7 @@ public sealed class ServerApiCallTests(ServerApiGatewayCluster cluster)
     public async Task Disconnect_AConnectedClient_ClosesItsSocketWithTheByeCode()
     {
         await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{_run}"));
+        await cluster.WaitOnlineAsync($"alice-{_run}");
         using var http = cluster.Api(edge: 1);
 
         var result = await OkAsync(await http.PostAsync($"/api/v1/clients/alice-{_run}/disconnect", Json("""{"code":"replaced"}""")));
@@ -63,6 +65,7 @@ public sealed class ServerApiCallTests(ServerApiGatewayCluster cluster)
         var clientId = $"alice-{_run}";
         await using var one = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256(clientId));
         var two = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256(clientId));
+        await cluster.WaitOnlineAsync(clientId, sessions: 2);
         using var http = cluster.Api(key: ServerApiGatewayCluster.ReadOnlyKey);
 
         var presence = await OkAsync(await http.GetAsync($"/api/v1/clients/{clientId}/presence"));
