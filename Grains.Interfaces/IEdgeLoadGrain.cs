@@ -15,6 +15,10 @@ public interface IEdgeLoadGrain : IGrainWithIntegerKey
     /// <returns>The current report of every edge whose report is live, this one's included.</returns>
     [Alias("Report")]
     Task<EdgeLoad[]> ReportAsync(string edgeId, int connections, TimeSpan ttl);
+
+    /// <summary>The current report of every edge whose report is live, without reporting (the server API's cluster info).</summary>
+    [Alias("GetLoads")]
+    Task<EdgeLoad[]> GetLoadsAsync();
 }
 
 /// <summary>One edge's last reported connection count.</summary>

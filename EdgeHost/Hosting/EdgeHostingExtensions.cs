@@ -7,6 +7,7 @@ using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Draining;
 using OrleansGateway.EdgeHost.Rebalancing;
+using OrleansGateway.EdgeHost.ServerApi;
 using OrleansGateway.EdgeHost.Sessions;
 using OrleansGateway.EdgeHost.Termination;
 using OrleansGateway.EdgeHost.Upstream;
@@ -131,6 +132,7 @@ internal static class EdgeHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<EdgeResync>());
         services.AddHostedService<DrainOnShutdownService>();
 
+        builder.AddGatewayServerApi();
         services.AddHealthChecks().AddCheck<EdgeReadinessCheck>("edge", tags: ["ready"]);
         builder.AddGatewayTelemetry(EdgeMetrics.MeterName);
         return builder;
@@ -152,6 +154,7 @@ internal static class EdgeHostingExtensions
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
         app.MapGatewayMetrics();
+        app.MapGatewayServerApi();
         if (!string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<DrainOptions>>().Value.AdminToken))
         {
             app.MapPost("/admin/drain", AdminDrainEndpoint.Handle);

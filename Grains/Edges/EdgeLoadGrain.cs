@@ -13,6 +13,13 @@ internal sealed class EdgeLoadGrain(TimeProvider time) : Grain, IEdgeLoadGrain
     {
         var now = time.GetUtcNow();
         _reports[edgeId] = (connections, now + ttl);
+        return Task.FromResult(Live(now));
+    }
+
+    public Task<EdgeLoad[]> GetLoadsAsync() => Task.FromResult(Live(time.GetUtcNow()));
+
+    private EdgeLoad[] Live(DateTimeOffset now)
+    {
         var live = new List<EdgeLoad>(_reports.Count);
         foreach (var (id, report) in _reports)
         {
@@ -26,6 +33,6 @@ internal sealed class EdgeLoadGrain(TimeProvider time) : Grain, IEdgeLoadGrain
             }
         }
 
-        return Task.FromResult(live.ToArray());
+        return live.ToArray();
     }
 }
