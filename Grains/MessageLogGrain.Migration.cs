@@ -26,6 +26,7 @@ internal abstract partial class MessageLogGrain : IGrainMigrationParticipant
         dehydrationContext.TryAddValue(InboundKey, Inbound.ToSnapshot());
         dehydrationContext.TryAddValue(LogMigrationKey, MessageLog.ToSnapshot());
         dehydrationContext.TryAddValue(EdgesMigrationKey, Edges.ToSnapshot());
+        Dehydrate(dehydrationContext);
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)
@@ -46,6 +47,18 @@ internal abstract partial class MessageLogGrain : IGrainMigrationParticipant
         {
             Edges.Restore(edges);
         }
+
+        Rehydrate(rehydrationContext);
+    }
+
+    /// <summary>What a derived grain carries besides log, edges and inbound positions (a channel's members).</summary>
+    protected virtual void Dehydrate(IDehydrationContext dehydrationContext)
+    {
+    }
+
+    /// <inheritdoc cref="Dehydrate"/>
+    protected virtual void Rehydrate(IRehydrationContext rehydrationContext)
+    {
     }
 
     private void MigrateIfShuttingDown(DeactivationReason reason)
