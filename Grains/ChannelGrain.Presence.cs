@@ -4,7 +4,7 @@ namespace OrleansGateway.Grains;
 
 /// <summary>
 /// Presence: who is in the channel (per client id, from the edges' batched <see cref="MemberReport"/>s), and the
-/// joins and leaves pushed to the edges watching it, through the same per-edge push queue as publications, so an
+/// joins and leaves pushed to its edges (each hands them to its watching sessions), through the same per-edge push queue as publications, so an
 /// edge sees them in the order the grain made them. Members travel with the grain on a graceful silo stop.
 /// </summary>
 /// <remarks>
@@ -18,6 +18,7 @@ internal sealed partial class ChannelGrain
 
     private ChannelPresence? _members;
     private IGrainTimer? _presenceTimer;
+    private bool _edgesLapsed;
 
     private ChannelPresence MemberList => _members ??= new ChannelPresence(_presenceOptions.LeaveDebounce, _time);
 
@@ -93,11 +94,16 @@ internal sealed partial class ChannelGrain
         PresenceChanged();
     }
 
+    /// <summary>
+    /// To every subscribed edge, not only those that reported watchers: an edge learns of its first watcher only at its
+    /// next report, and a join made meanwhile would be lost for that watcher. Each edge keeps what its watchers asked for.
+    /// </summary>
     private void PushPresence(List<PresenceChange> changes)
     {
-        if (changes.Count > 0 && _members is { Watching.Count: > 0 } members)
+        if (changes.Count > 0 && Edges.Push(ChannelBatch.OfPresence(Channel, [.. changes])))
         {
-            Edges.PushTo(ChannelBatch.OfPresence(Channel, [.. changes]), members.Watching);
+            Pushed(true);
+            _edgesLapsed = true; // their members leave at the next check
         }
     }
 
@@ -119,8 +125,9 @@ internal sealed partial class ChannelGrain
 
     private async Task CheckPresenceAsync(CancellationToken cancellationToken)
     {
-        if (await PruneAsync())
+        if (await PruneAsync() | _edgesLapsed)
         {
+            _edgesLapsed = false;
             EdgesDropped();
         }
 

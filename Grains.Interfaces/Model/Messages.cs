@@ -46,7 +46,7 @@ public sealed record ChannelBatch(
     public static ChannelBatch Of(string channel, StreamMessage publication) => new(channel, new[] { publication });
 
     /// <summary>
-    /// Joins and leaves, pushed only to edges watching the channel's presence, in the channel's push order (a batch
+    /// Joins and leaves, pushed to the channel's edges (each hands them to its sessions watching presence), in the channel's push order (a batch
     /// carries either publications or presence changes). Last and optional, so peers built before it still read the record.
     /// </summary>
     [Id(2)]

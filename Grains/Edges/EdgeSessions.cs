@@ -35,21 +35,6 @@ internal sealed class EdgeSessions(EdgeDirectory directory, ITrackedGrain grain)
     /// <summary>True when <paramref name="edgeId"/> is attached.</summary>
     public bool HasEdge(string edgeId) => Find(edgeId) is not null;
 
-    /// <summary>
-    /// Queues <paramref name="batch"/> to those of <paramref name="edgeIds"/> attached here whose lease is current
-    /// (presence changes go to watching edges only; a lapsed edge is left for the next prune).
-    /// </summary>
-    public void PushTo(ChannelBatch batch, IReadOnlySet<string> edgeIds)
-    {
-        foreach (var edge in _edges)
-        {
-            if (edgeIds.Contains(edge.Route.EdgeId) && edge.Route.IsAlive())
-            {
-                edge.Route.Pushes.Enqueue(batch);
-            }
-        }
-    }
-
     /// <summary>Adds an edge calling with <paramref name="observer"/>; <paramref name="sessionId"/> is recorded when given.</summary>
     public void Add(string edgeId, IEdgeObserver observer, long? sessionId = null)
     {
