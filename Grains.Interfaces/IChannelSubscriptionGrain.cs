@@ -44,6 +44,15 @@ public interface IChannelSubscriptionGrain : IGrainWithStringKey
     [Alias("ReadSince")]
     Task<StreamReplay> ReadSinceAsync(long? since);
 
+    /// <summary>
+    /// One edge's member changes on this channel (its sessions' client ids), batched per reporting interval; the
+    /// grain turns them into per-client joins and leaves for the edges watching presence.
+    /// False when the edge is not subscribed here (the grain lost it, or the edge just unsubscribed): nothing was applied,
+    /// and the edge reports everything again (<see cref="MemberReport.Full"/>) once it re-subscribed.
+    /// </summary>
+    [Alias("ReportMembers")]
+    Task<bool> ReportMembersAsync(string edgeId, IEdgeObserver edge, MemberReport report);
+
     /// <summary>Number of edges currently subscribed (tests; previous-release backends).</summary>
     [Alias("GetEdgeCount")]
     Task<int> GetEdgeCountAsync();

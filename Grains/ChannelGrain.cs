@@ -1,17 +1,23 @@
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.MessageLogs;
+using OrleansGateway.Grains.Members;
 
 namespace OrleansGateway.Grains;
 
 /// <summary>
 /// One channel: offsets, bounded history, and the edges with local subscribers. A channel with 10,000
 /// subscribers on 3 edges costs 3 pushes per publication (fewer calls: they join the silo's per-edge pushes).
+/// Its members (presence) are <c>ChannelGrain.Presence.cs</c>'s.
 /// </summary>
 [ImplicitStreamSubscription(InboundStreams.ChannelNamespace)]
-internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
+internal sealed partial class ChannelGrain(
+    IOptions<ChannelOptions> options, IOptions<PresenceOptions> presence, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
     : MessageLogGrain(options.Value, time, edges, metrics, stores), IChannelGrain, IChannelSubscriptionGrain
 {
+    private readonly PresenceOptions _presenceOptions = presence.Value;
+    private readonly TimeProvider _time = time;
+
     protected override string Kind => "channel";
 
     protected override string LogMigrationKey => "history";
@@ -29,15 +35,13 @@ internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvide
 
     public Task<Accepted> PublishOnceAsync(string from, byte[] data, string key) => AppendOnceAsync(from, data, key);
 
-    // Placeholders until the presence (#14) work lands on main; no caller uses them yet.
-
-    public Task<ChannelMembers> GetMembersAsync(string? after, int limit) => throw new NotImplementedException();
-
-    public Task<ChannelMemberStats> GetMemberStatsAsync() => throw new NotImplementedException();
-
     public async Task<StreamReplay> SubscribeEdgeAsync(string edgeId, IEdgeObserver edge, long? since)
     {
-        await PruneAsync();
+        if (await PruneAsync())
+        {
+            EdgesDropped();
+        }
+
         Edges.Add(edgeId, edge);
         UpdateKeepAlive();
         return Read(since);
@@ -50,6 +54,7 @@ internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvide
             UpdateKeepAlive();
         }
 
+        EdgeLeft(edgeId);
         return Task.CompletedTask;
     }
 
@@ -67,7 +72,10 @@ internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvide
 
     public async Task<int> GetEdgeCountAsync()
     {
-        await PruneAsync();
+        if (await PruneAsync())
+        {
+            EdgesDropped();
+        }
 
         return Edges.EdgeCount;
     }
@@ -76,7 +84,13 @@ internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvide
 
     protected override void Deliver(StreamMessage publication)
     {
-        Pushed(Edges.Push(ChannelBatch.Of(Channel, publication)));
+        var dropped = Edges.Push(ChannelBatch.Of(Channel, publication));
+        Pushed(dropped);
+        if (dropped)
+        {
+            EdgesDropped();
+        }
+
         RepushLater();
     }
 }

@@ -110,13 +110,16 @@ internal abstract partial class MessageLogGrain : Grain, ITrackedGrain
         return last.Count == 1 ? last[0] : null;
     }
 
-    /// <summary>Drops edges whose lease lapsed and adjusts the keep-alive.</summary>
-    protected async Task PruneAsync()
+    /// <summary>Drops edges whose lease lapsed and adjusts the keep-alive. True when any was dropped.</summary>
+    protected async Task<bool> PruneAsync()
     {
         if (await Edges.PruneAsync())
         {
             UpdateKeepAlive();
+            return true;
         }
+
+        return false;
     }
 
     /// <summary>

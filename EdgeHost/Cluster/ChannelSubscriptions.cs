@@ -16,20 +16,24 @@ namespace OrleansGateway.EdgeHost.Cluster;
 /// the lease loop), and a call whose gateway silo stopped mid-call is otherwise answered only after Orleans' 30 s.
 /// </remarks>
 internal sealed partial class ChannelSubscriptions(
-    GrainRefs grains, GrainCallPolicy calls, LocalEdge edge, TimeProvider time, ILogger<ChannelSubscriptions> logger)
+    GrainRefs grains, GrainCallPolicy calls, LocalEdge edge, MemberReporter members, TimeProvider time, ILogger<ChannelSubscriptions> logger)
 {
     private readonly ConcurrentDictionary<string, LocalChannel> _channels = new(StringComparer.Ordinal);
 
     /// <summary>Local subscribers of <paramref name="channel"/> (a snapshot).</summary>
     public SessionStreams[] Get(string channel) => _channels.TryGetValue(channel, out var local) ? local.Subscribers : [];
 
+    /// <summary>Local subscribers of <paramref name="channel"/> that asked for its joins and leaves (a snapshot).</summary>
+    public SessionStreams[] Watchers(string channel) => _channels.TryGetValue(channel, out var local) ? local.Watchers : [];
+
     /// <summary>
     /// Makes <paramref name="session"/> follow <paramref name="channel"/>: its cursor first (publications racing the
     /// reply are held), then the edge's subscription (subscribing the edge if it is the first), then the <c>sub</c>
     /// reply with id <paramref name="id"/>, the replay after <paramref name="since"/>, and live publications.
     /// </summary>
+    /// <param name="presence">The session also gets the channel's <c>join</c>/<c>leave</c> frames.</param>
     /// <returns>Whether the session follows the channel now; a failed grain call is thrown, with nothing left behind.</returns>
-    public async Task<ChannelAdd> SubscribeAsync(SessionStreams session, string channel, long? since, string? id, int maxChannels)
+    public async Task<ChannelAdd> SubscribeAsync(SessionStreams session, string channel, long? since, string? id, int maxChannels, bool presence = false)
     {
         var added = session.TryAddChannel(channel, maxChannels);
         if (added != ChannelAdd.Added)
@@ -40,7 +44,7 @@ internal sealed partial class ChannelSubscriptions(
         StreamReplay result;
         try
         {
-            result = await JoinAsync(session, channel, since);
+            result = await JoinAsync(session, channel, since, presence);
         }
         catch
         {
@@ -49,6 +53,7 @@ internal sealed partial class ChannelSubscriptions(
         }
 
         session.StartChannel(channel, id, result);
+        members.Joined(channel, session.ClientId, presence);
         return ChannelAdd.Added;
     }
 
@@ -57,6 +62,8 @@ internal sealed partial class ChannelSubscriptions(
     {
         if (session.RemoveChannel(channel))
         {
+            var watching = _channels.TryGetValue(channel, out var local) && Array.IndexOf(local.Watchers, session) >= 0;
+            members.Left(channel, session.ClientId, watching);
             await LeaveAsync(session, channel);
         }
     }
@@ -71,7 +78,7 @@ internal sealed partial class ChannelSubscriptions(
     }
 
     /// <summary>Adds <paramref name="session"/> to the channel's subscribers; returns the channel's offset and the replay after <paramref name="since"/>.</summary>
-    private async Task<StreamReplay> JoinAsync(SessionStreams session, string channel, long? since)
+    private async Task<StreamReplay> JoinAsync(SessionStreams session, string channel, long? since, bool presence)
     {
         while (true)
         {
@@ -86,6 +93,11 @@ internal sealed partial class ChannelSubscriptions(
 
                 // Joined before the grain call: publications racing the reply are held by the session's cursor.
                 local.Subscribers = [.. local.Subscribers, session];
+                if (presence)
+                {
+                    local.Watchers = [.. local.Watchers, session];
+                }
+
                 try
                 {
                     var grain = grains.Channel(channel);
@@ -98,6 +110,9 @@ internal sealed partial class ChannelSubscriptions(
                     local.EdgeSubscribed = true;
                     var result = await calls.OnceAsync(grain.SubscribeEdgeAsync(edge.EdgeId, edge.Reference, since));
                     local.RegisteredAt = time.GetUtcNow();
+
+                    // A fresh subscription: the grain dropped what this edge reported before its last unsubscribe.
+                    members.ReportAllAgain(channel);
                     return result;
                 }
                 catch
@@ -149,6 +164,7 @@ internal sealed partial class ChannelSubscriptions(
             {
                 await calls.OnceAsync(grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, null), cancellationToken);
                 local.RegisteredAt = time.GetUtcNow();
+                members.ReportAllAgain(channel);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -196,6 +212,7 @@ internal sealed partial class ChannelSubscriptions(
 
             var result = await calls.OnceAsync(grains.Channel(channel).SubscribeEdgeAsync(edge.EdgeId, edge.Reference, lowest), timeout);
             local.RegisteredAt = time.GetUtcNow();
+            members.ReportAllAgain(channel);
             var lost = result.Seq < highest || !result.Recovered;
             foreach (var session in local.Subscribers)
             {
@@ -220,6 +237,11 @@ internal sealed partial class ChannelSubscriptions(
     private async Task LeaveAsync(LocalChannel local, string channel, SessionStreams session)
     {
         local.Subscribers = local.Subscribers.Where(s => s != session).ToArray();
+        if (Array.IndexOf(local.Watchers, session) >= 0)
+        {
+            local.Watchers = local.Watchers.Where(s => s != session).ToArray();
+        }
+
         if (local.Subscribers.Length > 0)
         {
             return;
@@ -247,6 +269,8 @@ internal sealed partial class ChannelSubscriptions(
         public SemaphoreSlim Lock { get; } = new(1, 1);
 
         public volatile SessionStreams[] Subscribers = [];
+
+        public volatile SessionStreams[] Watchers = [];
 
         public bool EdgeSubscribed { get; set; }
 

@@ -65,6 +65,11 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
 
     public Task DeliverPublicationsAsync(ChannelBatch batch)
     {
+        if (batch.Presence is { } changes)
+        {
+            return DeliverPresence(batch.Channel, changes);
+        }
+
         var subscribers = channels.Get(batch.Channel);
         if (subscribers.Length == 0)
         {
@@ -86,6 +91,24 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
 
         metrics.Delivered(batch.Messages, subscribers.Length, time.GetUtcNow().ToUnixTimeMilliseconds());
         EdgeTracing.Delivered("publication", batch.Channel, batch.Messages, subscribers.Length);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Joins and leaves, encoded once, to the local subscribers that asked for them.</summary>
+    private Task DeliverPresence(string channel, PresenceChange[] changes)
+    {
+        var watchers = channels.Watchers(channel);
+        if (watchers.Length == 0 || changes.Length == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var frames = Array.ConvertAll(changes, change => JsonFrameCodec.PresenceChange(channel, change));
+        foreach (var session in watchers)
+        {
+            session.DeliverPresence(channel, frames);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -35,6 +35,9 @@ internal sealed class GrainRefs
 
     public IChannelSubscriptionGrain Channel(string channel) => _channels.Get(channel);
 
+    /// <summary>The channel as backends see it, for its member list (rare: not cached).</summary>
+    public IChannelGrain Members(string channel) => _grains.GetGrain<IChannelGrain>(channel);
+
     private static (GrainType, GrainInterfaceType) Resolve<T>(IGrainFactory grains)
         where T : IGrainWithStringKey
     {

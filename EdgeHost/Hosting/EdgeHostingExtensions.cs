@@ -89,6 +89,17 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<EdgeObserver>();
         services.AddSingleton<FrameDispatcher>();
         services.AddSingleton<ChannelSubscriptions>();
+        services.AddOptions<PresenceReportOptions>().BindConfiguration(PresenceReportOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PresenceReportOptions>, PresenceReportOptionsValidator>();
+        services.AddSingleton(sp =>
+        {
+            var (refs, calls, local) = (sp.GetRequiredService<GrainRefs>(), sp.GetRequiredService<GrainCallPolicy>(), sp.GetRequiredService<LocalEdge>());
+            return new MemberReporter(
+                (channel, report) => calls.OnceAsync(refs.Channel(channel).ReportMembersAsync(local.EdgeId, local.Reference, report)),
+                sp.GetRequiredService<IOptions<PresenceReportOptions>>().Value.ReportInterval,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<MemberReporter>>());
+        });
         services.AddSingleton<ClusterConnectivity>();
         services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectivity>());
         services.AddSingleton<EdgeResync>();
@@ -129,6 +140,7 @@ internal static class EdgeHostingExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<TokenExpirySweep>>()));
         services.AddHostedService<EdgeLeaseService>();
+        services.AddHostedService(sp => sp.GetRequiredService<MemberReporter>());
         services.AddHostedService(sp => sp.GetRequiredService<EdgeResync>());
         services.AddHostedService<DrainOnShutdownService>();
 

@@ -9,6 +9,7 @@ internal enum ClientFrameType
     Up,
     Ping,
     Auth,
+    Presence,
 }
 
 /// <summary>
@@ -24,7 +25,14 @@ internal sealed record ClientFrame(
     long? Since = null,
     string? Token = null,
     byte[]? Data = null,
-    string? Key = null);
+    string? Key = null)
+{
+    /// <summary><c>sub</c>: the session also gets the channel's <c>join</c>/<c>leave</c> frames.</summary>
+    public bool Presence { get; init; }
+
+    /// <summary><c>presence</c>: the member list starts after this client id (the previous page's <c>next</c>).</summary>
+    public string? After { get; init; }
+}
 
 /// <summary>Why a frame was refused: the <c>err</c> code and message, and the <c>id</c> when it could be read.</summary>
 internal readonly record struct FrameError(string? Id, string Code, string Message);

@@ -13,7 +13,7 @@ namespace OrleansGateway.EdgeHost.Protocol;
 /// Over 300 lines: one reader and one writer per frame type of the protocol, in one type so the wire format reads in one
 /// place and matches docs/protocol.md line by line (SignalR's <c>JsonHubProtocol</c> is one type for the same reason).
 /// </remarks>
-internal static class JsonFrameCodec
+internal static partial class JsonFrameCodec
 {
     public const string SubProtocol = "ogw.v1.json";
     public const int MaxIdLength = 64;
@@ -43,6 +43,8 @@ internal static class JsonFrameCodec
         var typeSeen = false;
         var keyInvalid = false;
         long? since = null;
+        var presence = false;
+        string? after = null;
         byte[]? data = null;
         var seen = 0;
         try
@@ -105,6 +107,21 @@ internal static class JsonFrameCodec
 
                     since = value;
                 }
+                else if (Is(name, escaped, "presence"u8, "presence"))
+                {
+                    Once(ref seen, 256, "presence");
+                    presence = reader.TokenType switch
+                    {
+                        JsonTokenType.True => true,
+                        JsonTokenType.False => false,
+                        _ => throw new FrameException("presence must be true or false"),
+                    };
+                }
+                else if (Is(name, escaped, "after"u8, "after"))
+                {
+                    Once(ref seen, 512, "after");
+                    after = ReadString(ref reader, "after");
+                }
                 else if (Is(name, escaped, "data"u8, "data"))
                 {
                     Once(ref seen, 128, "data");
@@ -151,7 +168,7 @@ internal static class JsonFrameCodec
         var missing = kind switch
         {
             ClientFrameType.Send when to is null => "to",
-            ClientFrameType.Sub or ClientFrameType.Unsub or ClientFrameType.Pub when ch is null => "ch",
+            ClientFrameType.Sub or ClientFrameType.Unsub or ClientFrameType.Pub or ClientFrameType.Presence when ch is null => "ch",
             ClientFrameType.Up when topic is null => "topic",
             ClientFrameType.Auth when token is null => "token",
             _ => null,
@@ -177,7 +194,7 @@ internal static class JsonFrameCodec
             key = null;
         }
 
-        frame = new ClientFrame(kind.Value, id, to, ch, topic, since, token, data, key);
+        frame = new ClientFrame(kind.Value, id, to, ch, topic, since, token, data, key) { Presence = presence, After = after };
         error = default;
         return true;
     }
@@ -368,6 +385,7 @@ internal static class JsonFrameCodec
             : reader.ValueTextEquals("up"u8) ? ClientFrameType.Up
             : reader.ValueTextEquals("ping"u8) ? ClientFrameType.Ping
             : reader.ValueTextEquals("auth"u8) ? ClientFrameType.Auth
+            : reader.ValueTextEquals("presence"u8) ? ClientFrameType.Presence
             : null;
     }
 

@@ -26,6 +26,9 @@ internal sealed partial class FrameDispatcher(
 {
     private const string KeyReused = "key already used with other data";
 
+    /// <summary>Members per <c>presence</c> page (docs/protocol.md): a page stays well under the smallest frame limit.</summary>
+    internal const int PresencePageSize = 100;
+
     private readonly int _maxSubscriptions = limits.Value.MaxSubscriptionsPerSession;
 
     public Task DispatchAsync(ClientSession session, ClientFrame frame) =>
@@ -40,6 +43,7 @@ internal sealed partial class FrameDispatcher(
         ClientFrameType.Pub => PublishAsync(session, frame),
         ClientFrameType.Up => UpAsync(session, frame),
         ClientFrameType.Auth => RefreshTokenAsync(session, frame),
+        ClientFrameType.Presence => PresenceAsync(session, frame),
         _ => Reply(session, JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "frame type not supported by this edge")),
     };
 
@@ -98,7 +102,7 @@ internal sealed partial class FrameDispatcher(
         ChannelAdd added;
         try
         {
-            added = await channels.SubscribeAsync(session.Streams, channel, frame.Since, frame.Id, _maxSubscriptions);
+            added = await channels.SubscribeAsync(session.Streams, channel, frame.Since, frame.Id, _maxSubscriptions, frame.Presence);
         }
         catch (Exception ex)
         {
@@ -257,6 +261,35 @@ internal sealed partial class FrameDispatcher(
             session.RefreshIdentity(identity);
             session.Send(JsonFrameCodec.Ok(frame.Id));
         }
+    }
+
+    /// <summary>A page of the channel's members; the same channel permission as <c>sub</c>.</summary>
+    private async Task PresenceAsync(ClientSession session, ClientFrame frame)
+    {
+        if (!CheckChannel(session, frame))
+        {
+            return;
+        }
+
+        if (frame.After is not null && !ClientIds.IsValid(frame.After))
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "after must be a client id (the previous page's next)"));
+            return;
+        }
+
+        ChannelMembers members;
+        try
+        {
+            members = await grains.Members(frame.Channel!).GetMembersAsync(frame.After, PresencePageSize);
+        }
+        catch (Exception ex)
+        {
+            Log.ClusterCallFailed(logger, ex, "presence", session.ClientId);
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the cluster could not answer; retry"));
+            return;
+        }
+
+        session.Send(JsonFrameCodec.PresenceOk(frame.Id, members));
     }
 
     private static bool CheckChannel(ClientSession session, ClientFrame frame)

@@ -83,6 +83,24 @@ internal sealed class SessionStreams : ICursorOwner
     }
 
     /// <summary>The last mailbox seq written to this session; false until its <c>welcome</c> went out (still attaching).</summary>
+    /// <summary>
+    /// Joins and leaves on a channel this session follows with presence, after its publications so far. Dropped while
+    /// the <c>sub</c> is not answered yet: the client asks for the member list after its <c>ok</c>.
+    /// </summary>
+    public void DeliverPresence(string channel, byte[][] frames)
+    {
+        lock (this)
+        {
+            if (_channels is not null && _channels.TryGetValue(channel, out var cursor) && cursor.IsLive)
+            {
+                foreach (var frame in frames)
+                {
+                    _sink.Send(frame);
+                }
+            }
+        }
+    }
+
     public bool TryGetMailboxLast(out long last)
     {
         lock (this)

@@ -126,12 +126,47 @@ async function join(room) {
       const data = p.data ?? {};
       entry({ id: data.id ?? `${p.ch}#${p.off}`, kind: 'room', from: p.from, room, text: String(data.text ?? JSON.stringify(p.data)), replayed: p.replayed });
       updateRecovered();
-    });
+    }, { presence: true });
     item.dataset.joined = 'true';
+    void showMembers(room);
   } catch (error) {
     rooms.delete(room);
     item.remove();
     system(`Could not join #${room}: ${error.message}`);
+  }
+}
+
+/** Who is in a room: the member list, then joins and leaves as they come (docs/protocol.md, channel presence). */
+function member(room, client, present) {
+  const existing = document.querySelector(`#members li[data-room="${CSS.escape(room)}"][data-client="${CSS.escape(client)}"]`);
+  if (!present) {
+    existing?.remove();
+  } else if (!existing) {
+    const li = document.createElement('li');
+    li.dataset.room = room;
+    li.dataset.client = client;
+    li.textContent = `${client} `;
+    const where = document.createElement('small');
+    where.textContent = `#${room}`;
+    li.append(where);
+    $('members').append(li);
+  }
+}
+
+async function showMembers(room) {
+  try {
+    const shown = new Set();
+    let after;
+    do {
+      // A demo room is small; a few pages at most.
+      const page = await client.presence(`room:${room}`, after === undefined ? {} : { after });
+      page.members.forEach(m => shown.add(m.client));
+      after = page.next;
+    } while (after !== undefined && shown.size < 1_000);
+    document.querySelectorAll(`#members li[data-room="${CSS.escape(room)}"]`).forEach(li => shown.has(li.dataset.client) || li.remove());
+    shown.forEach(client => member(room, client, true));
+  } catch (error) {
+    console.warn('presence:', error);
   }
 }
 
@@ -154,9 +189,12 @@ function login(name) {
   $('chat').hidden = false;
   client = connect({ url: urls, getToken });
   client.on('state', showState);
+  client.onPresence(e => member(e.ch.slice('room:'.length), e.client, e.type === 'join'));
   client.on('connected', e => {
     $('edge').textContent = new URL(e.url).host;
     $('edge').dataset.url = e.url;
+    // Joins and leaves while away were not delivered: read the lists again.
+    rooms.forEach(room => void showMembers(room));
   });
   client.on('unrecovered', e => system(e.scope === 'mailbox'
     ? 'Some direct messages were lost to retention while you were away.'

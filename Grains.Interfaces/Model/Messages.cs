@@ -44,6 +44,16 @@ public sealed record ChannelBatch(
 {
     /// <summary>A batch of one publication, held in an array (see <see cref="MailboxBatch.Of"/> for why).</summary>
     public static ChannelBatch Of(string channel, StreamMessage publication) => new(channel, new[] { publication });
+
+    /// <summary>
+    /// Joins and leaves, pushed to the channel's edges (each hands them to its sessions watching presence), in the channel's push order (a batch
+    /// carries either publications or presence changes). Last and optional, so peers built before it still read the record.
+    /// </summary>
+    [Id(2)]
+    public PresenceChange[]? Presence { get; init; }
+
+    /// <summary>A batch of presence changes only.</summary>
+    public static ChannelBatch OfPresence(string channel, PresenceChange[] changes) => new(channel, Array.Empty<StreamMessage>()) { Presence = changes };
 }
 
 /// <summary>
@@ -117,3 +127,31 @@ public sealed record ChannelMember(
 public sealed record ChannelMemberStats(
     [property: Id(0)] int Clients,
     [property: Id(1)] int Sessions);
+
+/// <summary>
+/// How many sessions of one client follow a channel through one edge, as that edge reports it: absolute, so a
+/// repeated or re-ordered report is harmless and 0 means "none here any more".
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ogw.MemberCount")]
+public sealed record MemberCount(
+    [property: Id(0)] string ClientId,
+    [property: Id(1)] int Sessions);
+
+/// <summary>
+/// One edge's member changes on one channel since its previous report: sent at most once per channel per
+/// reporting interval, so a channel's churn costs its grain one call per edge per interval, not one per join.
+/// </summary>
+/// <param name="Counts">Clients whose local session count changed, with the count now.</param>
+/// <param name="Watching">True while at least one local session follows the channel with presence events.</param>
+/// <param name="Full">True when <paramref name="Counts"/> is everything the edge has on the channel: members of this edge missing from it are gone (the edge re-reports after its channel grain may have lost them).</param>
+[GenerateSerializer, Immutable, Alias("ogw.MemberReport")]
+public sealed record MemberReport(
+    [property: Id(0)] MemberCount[] Counts,
+    [property: Id(1)] bool Watching,
+    [property: Id(2)] bool Full);
+
+/// <summary>A client joined (first session anywhere) or left (no session anywhere) a channel, as edges push it.</summary>
+[GenerateSerializer, Immutable, Alias("ogw.PresenceChange")]
+public sealed record PresenceChange(
+    [property: Id(0)] string ClientId,
+    [property: Id(1)] bool Joined);

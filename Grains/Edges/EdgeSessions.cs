@@ -32,6 +32,9 @@ internal sealed class EdgeSessions(EdgeDirectory directory, ITrackedGrain grain)
     /// <summary>True when <paramref name="sessionId"/> of <paramref name="edgeId"/> is attached (a retried attach).</summary>
     public bool Contains(string edgeId, long sessionId) => Find(edgeId) is { } edge && Array.IndexOf(edge.Sessions, sessionId) >= 0;
 
+    /// <summary>True when <paramref name="edgeId"/> is attached.</summary>
+    public bool HasEdge(string edgeId) => Find(edgeId) is not null;
+
     /// <summary>Adds an edge calling with <paramref name="observer"/>; <paramref name="sessionId"/> is recorded when given.</summary>
     public void Add(string edgeId, IEdgeObserver observer, long? sessionId = null)
     {

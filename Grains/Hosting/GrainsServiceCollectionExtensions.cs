@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
 using OrleansGateway.Grains.MessageLogs;
+using OrleansGateway.Grains.Members;
 
 namespace OrleansGateway.Grains.Hosting;
 
@@ -36,6 +37,8 @@ public static class GrainsServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<MailboxOptions>>(new RetentionOptionsValidator<MailboxOptions>(MailboxOptions.SectionName));
         services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ChannelOptions>>(new RetentionOptionsValidator<ChannelOptions>(ChannelOptions.SectionName));
+        services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PresenceOptions>, PresenceOptionsValidator>();
         services.AddEdgeLeaseOptions();
         services.AddSingleton<EdgeDirectory>();
         services.AddHostedService<EdgeSweeper>();

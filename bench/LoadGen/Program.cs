@@ -22,5 +22,6 @@ return args[0] switch
     "scale" => await ScaleScenario.RunAsync(settings, deadline.Token),
     "scale-worker" => await ScaleScenario.WorkerAsync(settings, deadline.Token),
     "drain" => await DrainScenario.RunAsync(settings, deadline.Token),
+    "presence" => await PresenceScenario.RunAsync(settings, deadline.Token),
     _ => throw new ArgumentException($"unknown scenario '{args[0]}'"),
 };

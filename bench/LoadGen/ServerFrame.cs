@@ -12,6 +12,7 @@ internal enum FrameType
     Err,
     Pong,
     Bye,
+    Join,
 }
 
 /// <summary>The fields of a server frame the load generator looks at; <see cref="Ts"/> is <c>data.ts</c> (send timestamp).</summary>
@@ -26,6 +27,7 @@ internal struct ServerFrame
     public bool HasOff;
     public string? Code;
     public string? Message;
+    public string? Client;
 
     public static ServerFrame Parse(ReadOnlySpan<byte> utf8)
     {
@@ -50,6 +52,7 @@ internal struct ServerFrame
                     var v when v.SequenceEqual("err"u8) => FrameType.Err,
                     var v when v.SequenceEqual("pong"u8) => FrameType.Pong,
                     var v when v.SequenceEqual("bye"u8) => FrameType.Bye,
+                    var v when v.SequenceEqual("join"u8) => FrameType.Join,
                     _ => FrameType.Other,
                 };
             }
@@ -78,6 +81,11 @@ internal struct ServerFrame
             {
                 reader.Read();
                 frame.Code = reader.GetString();
+            }
+            else if (reader.ValueTextEquals("client"u8))
+            {
+                reader.Read();
+                frame.Client = reader.GetString();
             }
             else if (reader.ValueTextEquals("msg"u8))
             {

@@ -11,11 +11,15 @@ public sealed class ChannelSubscription : IAsyncEnumerable<Publication>, IAsyncD
     private long _offset;
     private volatile bool _confirmed;
 
-    internal ChannelSubscription(GatewayClient client, string channel, long? since)
+    // Only for subscriptions with presence (GatewayClient.SubscribeWithPresenceAsync).
+    private readonly Channel<PresenceEvent>? _presence;
+
+    internal ChannelSubscription(GatewayClient client, string channel, long? since, bool presence = false)
     {
         _client = client;
         Channel = channel;
         _offset = since ?? -1;
+        _presence = presence ? System.Threading.Channels.Channel.CreateUnbounded<PresenceEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true }) : null;
     }
 
     public string Channel { get; }
@@ -49,6 +53,20 @@ public sealed class ChannelSubscription : IAsyncEnumerable<Publication>, IAsyncD
             recoveryLost?.Invoke(new RecoveryLost(Channel));
         }
     }
+
+    /// <summary>Subscribed with presence: <see cref="PresenceEvents"/> gets the channel's joins and leaves.</summary>
+    public bool WithPresence => _presence is not null;
+
+    /// <summary>
+    /// Joins and leaves of the channel, in the server's order (only with
+    /// <see cref="GatewayClient.SubscribeWithPresenceAsync"/>; empty otherwise). Those made while reconnecting are not
+    /// delivered: read <see cref="GatewayClient.GetPresenceAsync"/> again after a reconnect.
+    /// </summary>
+    public IAsyncEnumerable<PresenceEvent> PresenceEvents(CancellationToken cancellationToken = default) =>
+        _presence is null ? AsyncEnumerable.Empty<PresenceEvent>() : _presence.Reader.ReadAllAsync(cancellationToken);
+
+    internal ValueTask OfferPresenceAsync(PresenceEvent change, CancellationToken cancellationToken) =>
+        _presence is null ? ValueTask.CompletedTask : _presence.Writer.WriteAsync(change, cancellationToken);
 
     internal ValueTask OfferAsync(Publication publication, CancellationToken cancellationToken)
     {

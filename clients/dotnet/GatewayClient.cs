@@ -163,9 +163,9 @@ public sealed partial class GatewayClient : IAsyncDisposable
         }
     }
 
-    private async Task<ChannelSubscription> SubscribeCoreAsync(string channel, long? since, CancellationToken cancellationToken)
+    private async Task<ChannelSubscription> SubscribeCoreAsync(string channel, long? since, CancellationToken cancellationToken, bool presence = false)
     {
-        var subscription = new ChannelSubscription(this, channel, since);
+        var subscription = new ChannelSubscription(this, channel, since, presence);
         lock (_gate)
         {
             if (!_subscriptions.TryAdd(channel, subscription))
@@ -184,6 +184,8 @@ public sealed partial class GatewayClient : IAsyncDisposable
                     {
                         w.WriteNumber("since", offset);
                     }
+
+                    WritePresence(w, subscription);
                 }),
                 reply => subscription.OnSubscribed(reply, RecoveryLost),
                 cancellationToken);
@@ -406,6 +408,10 @@ public sealed partial class GatewayClient : IAsyncDisposable
                     case "err":
                         OnReply(frame);
                         break;
+                    case "join":
+                    case "leave":
+                        await OnPresenceAsync(frame);
+                        break;
                     case "bye":
                         reconnectMs = frame.TryGetProperty("reconnect_ms", out var ms) ? ms.GetInt32() : null;
                         Log.Bye(_logger, frame.GetProperty("code").GetString());
@@ -457,7 +463,7 @@ public sealed partial class GatewayClient : IAsyncDisposable
         foreach (var subscription in subscriptions)
         {
             var id = $"s{Interlocked.Increment(ref _nextId)}";
-            var pending = new Pending(id, Frame("sub", id, w => { w.WriteString("ch", subscription.Channel); w.WriteNumber("since", subscription.Offset); }),
+            var pending = new Pending(id, Frame("sub", id, w => { w.WriteString("ch", subscription.Channel); w.WriteNumber("since", subscription.Offset); WritePresence(w, subscription); }),
                 reply => subscription.OnSubscribed(reply, RecoveryLost)) { Sent = true };
             lock (_gate)
             {

@@ -1,6 +1,7 @@
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { GatewayError } from './errors.js';
 import { tokenExpiryMs } from './jwt.js';
+import { toPresencePage, type PresenceEvent, type PresencePage } from './presence.js';
 import {
   SUBPROTOCOL,
   type ClientEvents,
@@ -50,6 +51,8 @@ interface Request {
 interface Channel {
   readonly ch: string;
   readonly handlers: Set<Handler<Publication>>;
+  /** Subscribed with `presence`: the server sends this channel's joins and leaves. */
+  readonly presence: boolean;
   lastOff: number | undefined;
   /** Offsets up to this came from the history replay of the latest subscribe. */
   replayUntil: number;
@@ -179,7 +182,7 @@ export class GatewayClient {
    * than `options.since` (if given) and whatever was published while the client was reconnecting. The subscription
    * is renewed on every reconnect. Resolves with the first `ok`.
    */
-  subscribe(ch: string, handler: Handler<Publication>, options: { since?: number } = {}): Promise<SubscribeResult> {
+  subscribe(ch: string, handler: Handler<Publication>, options: { since?: number; presence?: boolean } = {}): Promise<SubscribeResult> {
     if (this.closed) {
       return Promise.reject(new GatewayError('closed', 'the client is closed'));
     }
@@ -190,7 +193,7 @@ export class GatewayClient {
       return Promise.resolve({ off: existing.lastOff ?? 0, recovered: true });
     }
 
-    const channel: Channel = { ch, handlers: new Set([handler]), lastOff: options.since, replayUntil: -1, waiters: [] };
+    const channel: Channel = { ch, handlers: new Set([handler]), presence: options.presence === true, lastOff: options.since, replayUntil: -1, waiters: [] };
     this.channels.set(ch, channel);
     const result = new Promise<SubscribeResult>((resolve, reject) => {
       const timeoutMs = this.requestTimeoutMs;
@@ -209,6 +212,32 @@ export class GatewayClient {
     }
 
     return result;
+  }
+
+  /**
+   * Who is in channel `ch` (the token must allow it; subscribing is not needed): one page of members ordered by client
+   * id, with the total. Pass the page's `next` as `options.after` for the next one. Joins and leaves as they happen:
+   * `subscribe(ch, handler, { presence: true })` and `on('presence', ...)`.
+   */
+  presence(ch: string, options: { after?: string } = {}): Promise<PresencePage> {
+    if (this.closed) {
+      return Promise.reject(new GatewayError('closed', 'the client is closed'));
+    }
+
+    const body: Frame = options.after === undefined ? { t: 'presence', ch } : { t: 'presence', ch, after: options.after };
+    return new Promise<PresencePage>((resolve, reject) => {
+      const request = this.makeRequest(body, 'user', ok => resolve(toPresencePage(ok)), reject);
+      if (this.canSend()) {
+        this.transmit(request, this.conn!);
+      } else {
+        this.queue.push(request);
+      }
+    });
+  }
+
+  /** Joins and leaves of the channels subscribed with `presence: true`. Returns a function that stops listening. */
+  onPresence(handler: Handler<PresenceEvent>): () => void {
+    return this.on('presence', handler);
   }
 
   /** Stops the subscription to `ch` (here and on future reconnects). */
@@ -484,6 +513,10 @@ export class GatewayClient {
       case 'err':
         this.answer(frame);
         break;
+      case 'join':
+      case 'leave':
+        this.presenceChanged(frame);
+        break;
       case 'bye':
         conn.bye = { code: String(frame.code), reconnectMs: typeof frame.reconnect_ms === 'number' ? frame.reconnect_ms : undefined };
         // The server closes right after; if its close never comes, stop waiting.
@@ -549,6 +582,13 @@ export class GatewayClient {
     }
 
     this.emit('message', { seq, from: String(frame.from), data: frame.data, replayed });
+  }
+
+  private presenceChanged(frame: Frame): void {
+    const channel = this.channels.get(String(frame.ch));
+    if (channel?.presence) {
+      this.emit('presence', { type: frame.t === 'join' ? 'join' : 'leave', ch: channel.ch, client: String(frame.client) });
+    }
   }
 
   private publication(frame: Frame): void {
@@ -666,6 +706,10 @@ export class GatewayClient {
   private sendSub(channel: Channel, conn: Connection): void {
     const since = channel.lastOff;
     const frame: Frame = since === undefined ? { t: 'sub', ch: channel.ch } : { t: 'sub', ch: channel.ch, since };
+    if (channel.presence) {
+      frame.presence = true;
+    }
+
     const request = this.makeRequest(frame, 'sub', ok => this.subscribed(channel, since, ok), error => this.subscribeFailed(channel, error));
     this.transmit(request, conn);
   }

@@ -2,6 +2,7 @@ export { connect, GatewayClient } from './client.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
 export { tokenExpiryMs } from './jwt.js';
 export { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+export { type ChannelMember, type PresenceEvent, type PresencePage } from './presence.js';
 export {
   SUBPROTOCOL,
   type BackoffOptions,

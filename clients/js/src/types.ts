@@ -1,4 +1,5 @@
 import type { BackoffOptions } from './backoff.js';
+import type { PresenceEvent } from './presence.js';
 
 /** The WebSocket subprotocol of wire protocol version 1. */
 export const SUBPROTOCOL = 'ogw.v1.json';
@@ -134,6 +135,8 @@ export interface ClientEvents {
   disconnected: DisconnectedEvent;
   message: DirectMessage;
   publication: Publication;
+  /** Joins and leaves of channels subscribed with `presence: true`. */
+  presence: PresenceEvent;
   unrecovered: UnrecoveredEvent;
   token: TokenEvent;
   /** Problems the client works around itself (a failed re-subscribe, a refused token refresh, an `err` without id). */

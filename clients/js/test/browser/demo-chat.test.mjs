@@ -137,6 +137,16 @@ test('demoChat_EdgeDrainedMidConversation_BothPagesShowEveryMessageOnceInOrder',
   assert.equal(await b.page.textContent('#recovered'), '3');
   assert.equal(await b.page.locator('#log li.replayed').count(), 3);
   assert.equal(await a.page.textContent('#recovered'), '0');
+
+  // Who is in the lobby: both pages list both users, once each, bob's move between edges notwithstanding.
+  for (const page of [a.page, b.page]) {
+    for (const name of [alice, bob]) {
+      await page.waitForSelector(`#members li[data-room="lobby"][data-client="${name}"]`, WAIT);
+    }
+
+    assert.deepEqual(await page.$$eval('#members li', items => items.map(li => li.dataset.client).sort()), [alice, bob]);
+  }
+
   t.diagnostic(`bob's states: ${bobStates.join(' → ')}`);
   assert.deepEqual(a.problems, []);
   assert.deepEqual(b.problems, []);

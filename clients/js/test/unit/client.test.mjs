@@ -141,6 +141,39 @@ describe('de-duplication and resume', () => {
   });
 });
 
+describe('presence', () => {
+  test('presence_SubWithPresence_SendsFlagQueriesPageAndEmitsJoinLeave', async () => {
+    const server = fakeServer({
+      onFrame: (ws, f) => {
+        if (f.t === 'sub') {
+          ws.push({ t: 'ok', id: f.id, off: 0, recovered: true });
+        } else if (f.t === 'presence') {
+          ws.push({ t: 'ok', id: f.id, total: 3, members: [{ client: 'alice', sessions: 2 }], next: 'alice' });
+        }
+      },
+    });
+    const { c } = client(server);
+    await opened(server, 1);
+    server.last().welcome(0);
+    const events = [];
+    c.onPresence(e => events.push(e));
+    await c.subscribe('room:1', () => undefined, { presence: true });
+    await c.subscribe('room:2', () => undefined);
+    const page = await c.presence('room:1', { after: 'aaron' });
+    server.last().push({ t: 'join', ch: 'room:1', client: 'bob' });
+    server.last().push({ t: 'leave', ch: 'room:1', client: 'bob' });
+    server.last().push({ t: 'join', ch: 'room:2', client: 'carol' }); // not subscribed with presence: ignored
+
+    const sent = server.last().sent;
+    assert.equal(sent.find(f => f.t === 'sub' && f.ch === 'room:1').presence, true);
+    assert.equal(sent.find(f => f.t === 'sub' && f.ch === 'room:2').presence, undefined);
+    assert.deepEqual({ ...sent.find(f => f.t === 'presence'), id: undefined }, { t: 'presence', ch: 'room:1', after: 'aaron', id: undefined });
+    assert.deepEqual(page, { total: 3, members: [{ client: 'alice', sessions: 2 }], next: 'alice' });
+    assert.deepEqual(events, [{ type: 'join', ch: 'room:1', client: 'bob' }, { type: 'leave', ch: 'room:1', client: 'bob' }]);
+    c.close();
+  });
+});
+
 describe('requests', () => {
   test('send_OkAndErr_SettlePromisesByIdWithErrorCode', async () => {
     const server = fakeServer({ onFrame: (ws, f) => f.t === 'send' && ws.push(f.to === 'bob' ? { t: 'ok', id: f.id } : { t: 'err', id: f.id, code: 'forbidden', msg: 'no' }) });
