@@ -17,6 +17,10 @@ public interface IChannelSubscriptionGrain : IGrainWithStringKey
     [Alias("Publish")]
     Task<long> PublishAsync(string from, byte[] data);
 
+    /// <summary>A connected client's keyed <c>pub</c>, as <see cref="IChannelGrain.PublishOnceAsync"/> (one implementation).</summary>
+    [Alias("PublishOnce")]
+    Task<Accepted> PublishOnceAsync(string from, byte[] data, string key);
+
     /// <summary>
     /// Subscribes an edge (idempotent: edges also call it to re-register). Returns the current offset and, when
     /// <paramref name="since"/> is given, the retained publications after it (<see cref="StreamReplay.Recovered"/>

@@ -48,6 +48,26 @@ public interface IClientSessionGrain : IGrainWithStringKey
     [Alias("Send")]
     Task<long> SendAsync(string from, byte[] data);
 
+    /// <summary>A connected client's keyed <c>send</c>, as <see cref="IClientGrain.SendOnceAsync"/> (one implementation).</summary>
+    [Alias("SendOnce")]
+    Task<Accepted> SendOnceAsync(string from, byte[] data, string key);
+
+    /// <summary>
+    /// Whether this client's keyed <c>up</c> to <paramref name="topic"/> was already produced within the window (then
+    /// the edge answers <c>dup</c> and produces nothing). The client's grain owns the window, so a repeat from any of
+    /// its sessions, on any edge, is recognised.
+    /// </summary>
+    /// <param name="topic">The frame's <c>topic</c>: keys are per topic.</param>
+    /// <param name="key">The frame's <c>key</c>.</param>
+    /// <param name="hash">The data's <see cref="IdempotencyKeys.Hash"/>.</param>
+    /// <exception cref="IdempotencyKeyReusedException">The key was produced with other data.</exception>
+    [Alias("UpstreamProduced")]
+    Task<bool> WasUpstreamProducedAsync(string topic, string key, ulong hash);
+
+    /// <summary>Records that this client's keyed <c>up</c> was produced (the broker acknowledged it).</summary>
+    [Alias("UpstreamProducedNow")]
+    Task UpstreamProducedAsync(string topic, string key, ulong hash);
+
     /// <summary>Wire compatibility only: backends built against the previous release call this alias (use <see cref="IClientGrain"/>).</summary>
     [Alias("Disconnect"), EditorBrowsable(EditorBrowsableState.Never)]
     Task<int> DisconnectAsync(string code);

@@ -23,13 +23,13 @@ internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvide
     public async Task<long> PublishAsync(string from, byte[] data)
     {
         var publication = await AppendAsync(MessageLog, from, data);
-        Pushed(Edges.Push(ChannelBatch.Of(Channel, publication)));
-        RepushLater();
+        Deliver(publication);
         return publication.Seq;
     }
 
-    // Placeholders until the exactly-once (#13) and presence (#14) work lands on main; no caller uses them yet.
-    public Task<Accepted> PublishOnceAsync(string from, byte[] data, string key) => throw new NotImplementedException();
+    public Task<Accepted> PublishOnceAsync(string from, byte[] data, string key) => AppendOnceAsync(from, data, key);
+
+    // Placeholders until the presence (#14) work lands on main; no caller uses them yet.
 
     public Task<ChannelMembers> GetMembersAsync(string? after, int limit) => throw new NotImplementedException();
 
@@ -73,4 +73,10 @@ internal sealed class ChannelGrain(IOptions<ChannelOptions> options, TimeProvide
     }
 
     protected override Task AcceptInboundAsync(InboundMessage message) => PublishAsync(message.From, message.Data);
+
+    protected override void Deliver(StreamMessage publication)
+    {
+        Pushed(Edges.Push(ChannelBatch.Of(Channel, publication)));
+        RepushLater();
+    }
 }

@@ -9,7 +9,7 @@ namespace OrleansGateway.Grains;
 /// never interleave, which is what makes the resume seam gap-free.
 /// </summary>
 [ImplicitStreamSubscription(InboundStreams.ClientNamespace)]
-internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
+internal sealed partial class ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
     : MessageLogGrain(options.Value, time, edges, metrics, stores), IClientGrain, IClientSessionGrain
 {
     protected override string Kind => "client";
@@ -47,13 +47,11 @@ internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider
     public async Task<long> SendAsync(string from, byte[] data)
     {
         var message = await AppendAsync(MessageLog, from, data);
-        Pushed(Edges.Push(MailboxBatch.Of(ClientId, message)));
-        RepushLater();
+        Deliver(message);
         return message.Seq;
     }
 
-    // Placeholder until the exactly-once work (#13) lands on main; no caller uses it yet.
-    public Task<Accepted> SendOnceAsync(string from, byte[] data, string key) => throw new NotImplementedException();
+    public Task<Accepted> SendOnceAsync(string from, byte[] data, string key) => AppendOnceAsync(from, data, key);
 
     public Task<StreamReplay> ReadMailboxAsync(long afterSeq) => Task.FromResult(MessageLog.ReadSince(afterSeq));
 
@@ -87,4 +85,10 @@ internal sealed class ClientGrain(IOptions<MailboxOptions> options, TimeProvider
     }
 
     protected override Task AcceptInboundAsync(InboundMessage message) => SendAsync(message.From, message.Data);
+
+    protected override void Deliver(StreamMessage message)
+    {
+        Pushed(Edges.Push(MailboxBatch.Of(ClientId, message)));
+        RepushLater();
+    }
 }

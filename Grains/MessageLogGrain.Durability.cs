@@ -23,7 +23,8 @@ internal abstract partial class MessageLogGrain
                     MessageLog = NewLog(stored.Log);
                 }
 
-                Inbound.Merge(stored.InboundPositions);
+                MergeInbound(stored.InboundPositions);
+                LoadKeys(stored);
             }
         }
     }
@@ -31,14 +32,15 @@ internal abstract partial class MessageLogGrain
     /// <summary>
     /// Appends to <paramref name="log"/> and, with durability, persists before returning; if persisting fails the
     /// caller's send fails with <see cref="MessageLogStoreException"/> (never acknowledged, and its seq never given twice).
+    /// <paramref name="idempotencyKey"/> is persisted in the same write.
     /// </summary>
-    protected async Task<StreamMessage> AppendAsync(MessageLog log, string from, byte[] data)
+    protected async Task<StreamMessage> AppendAsync(MessageLog log, string from, byte[] data, PendingKey? idempotencyKey = null)
     {
-        var message = _durable is null ? log.Append(from, data) : await _durable.AppendAsync(log, from, data, _accepting, Inbound);
+        var message = _durable is null ? log.Append(from, data) : await _durable.AppendAsync(log, from, data, _accepting, idempotencyKey, this);
         Metrics.Accepted(Kind);
         return message;
     }
 
     /// <summary>Before an inbound record's duplicate check: a write with no known outcome may hold this record's position.</summary>
-    private Task SettleDurableAsync() => _durable is null ? Task.CompletedTask : _durable.SettleAsync(Inbound);
+    private Task SettleDurableAsync() => _durable is null ? Task.CompletedTask : _durable.SettleAsync(this);
 }

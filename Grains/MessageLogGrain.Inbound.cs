@@ -14,8 +14,11 @@ internal abstract partial class MessageLogGrain : IStreamSubscriptionObserver
     // The position of the backend message being accepted: persisted with the one append it causes.
     private InboundPosition? _accepting;
 
+    // Created on first use: most grains never get a backend message (a null reference instead of an object per grain).
+    private InboundDeduplicator? _inbound;
+
     /// <summary>Backend messages already accepted, per Kafka partition.</summary>
-    protected InboundDeduplicator Inbound { get; } = new();
+    protected InboundDeduplicator Inbound => _inbound ??= new();
 
     /// <summary>Attaches the implicit subscription to the inbound backend stream of this grain's key.</summary>
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
@@ -24,7 +27,7 @@ internal abstract partial class MessageLogGrain : IStreamSubscriptionObserver
     private async Task OnInboundAsync(InboundMessage message)
     {
         await SettleDurableAsync();
-        if (Inbound.IsDuplicate(message))
+        if (_inbound is not null && _inbound.IsDuplicate(message))
         {
             Metrics.InboundDuplicate();
             return;
@@ -45,6 +48,15 @@ internal abstract partial class MessageLogGrain : IStreamSubscriptionObserver
 
         // Only now: a message whose append failed is redelivered, and must not be taken for a duplicate then.
         Inbound.Accepted(message);
+    }
+
+    /// <summary>Adds positions loaded from the durable store (nothing is created for none).</summary>
+    private void MergeInbound(IReadOnlyDictionary<string, long> positions)
+    {
+        if (positions.Count > 0)
+        {
+            Inbound.Merge(positions);
+        }
     }
 
     /// <summary>Appends a backend message (mailbox or channel) and pushes it; returns once accepted.</summary>

@@ -5,7 +5,8 @@ using OrleansGateway.Grains.MessageLogs;
 namespace OrleansGateway.Grains;
 
 /// <summary>
-/// Migration: on a graceful silo stop the grain moves with its log, its edges and sessions and its inbound positions.
+/// Migration: on a graceful silo stop the grain moves with its log, its edges and sessions, its inbound positions and
+/// its idempotency keys (<c>keys</c>, only when it has some).
 /// The keys are the wire shape between silos of different releases during a rolling deploy: keep them.
 /// </summary>
 internal abstract partial class MessageLogGrain : IGrainMigrationParticipant
@@ -23,16 +24,28 @@ internal abstract partial class MessageLogGrain : IGrainMigrationParticipant
 
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {
-        dehydrationContext.TryAddValue(InboundKey, Inbound.ToSnapshot());
+        dehydrationContext.TryAddValue(InboundKey, _inbound?.ToSnapshot() ?? new Dictionary<string, long>(StringComparer.Ordinal));
         dehydrationContext.TryAddValue(LogMigrationKey, MessageLog.ToSnapshot());
         dehydrationContext.TryAddValue(EdgesMigrationKey, Edges.ToSnapshot());
+        DehydrateKeys(dehydrationContext);
+        Dehydrate(dehydrationContext);
+    }
+
+    /// <summary>What a kind of grain carries beside its log, edges and keys.</summary>
+    protected virtual void Dehydrate(IDehydrationContext context)
+    {
+    }
+
+    /// <summary>Takes back what <see cref="Dehydrate"/> carried.</summary>
+    protected virtual void Rehydrate(IRehydrationContext context)
+    {
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)
     {
         _rehydrated = true;
         Metrics.Migrated(Kind);
-        if (rehydrationContext.TryGetValue(InboundKey, out Dictionary<string, long>? positions) && positions is not null)
+        if (rehydrationContext.TryGetValue(InboundKey, out Dictionary<string, long>? positions) && positions is { Count: > 0 })
         {
             Inbound.Restore(positions);
         }
@@ -46,6 +59,9 @@ internal abstract partial class MessageLogGrain : IGrainMigrationParticipant
         {
             Edges.Restore(edges);
         }
+
+        RehydrateKeys(rehydrationContext);
+        Rehydrate(rehydrationContext);
     }
 
     private void MigrateIfShuttingDown(DeactivationReason reason)

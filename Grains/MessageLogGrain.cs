@@ -11,7 +11,8 @@ namespace OrleansGateway.Grains;
 /// while edges are attached (that state lives only here) or while retained messages are within their age;</item>
 /// <item><c>MessageLogGrain.Durability.cs</c>: loading the log and persisting each append when durability is on;</item>
 /// <item><c>MessageLogGrain.Inbound.cs</c>: backend messages from the implicit stream, de-duplicated by position;</item>
-/// <item><c>MessageLogGrain.Migration.cs</c>: carrying log, edges and inbound positions to another silo on a graceful stop.</item>
+/// <item><c>MessageLogGrain.Idempotency.cs</c>: keyed sends and publications, accepted once per (sender, key) within a window;</item>
+/// <item><c>MessageLogGrain.Migration.cs</c>: carrying log, edges, inbound positions and keys to another silo on a graceful stop.</item>
 /// </list>
 /// Parts of one class, not objects of their own: a silo holds hundreds of thousands of idle grains, and each part
 /// object would cost an object header and copies of the references it needs, per grain.

@@ -29,6 +29,9 @@ public static class KafkaRecordRouting
     /// <summary>Upstream record header: the <c>topic</c> of the client's <c>up</c> frame.</summary>
     public const string UpstreamTopicHeader = "ogw-topic";
 
+    /// <summary>Header of an upstream record: the sender's idempotency key (present only when the <c>up</c> frame had one); consumers de-duplicate by (<c>ogw-client</c>, <c>ogw-key</c>).</summary>
+    public const string UpstreamKeyHeader = "ogw-key";
+
     /// <summary>The <see cref="OrleansGateway.Grains.InboundMessage.Source"/> of a record: <c>topic/partition</c> (grains de-duplicate redeliveries per source by offset).</summary>
     public static string Source(string topic, int partition) => $"{topic}/{partition}";
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
+using OrleansGateway.Grains;
 
 namespace OrleansGateway.EdgeHost.Protocol;
 
@@ -37,9 +38,10 @@ internal static class JsonFrameCodec
             return false;
         }
 
-        string? to = null, ch = null, topic = null, token = null;
+        string? to = null, ch = null, topic = null, token = null, key = null;
         ClientFrameType? kind = null;
         var typeSeen = false;
+        var keyInvalid = false;
         long? since = null;
         byte[]? data = null;
         var seen = 0;
@@ -110,6 +112,14 @@ internal static class JsonFrameCodec
                     reader.Skip();
                     data = utf8[start..(int)reader.BytesConsumed].ToArray();
                 }
+                else if (Is(name, escaped, "key"u8, "key"))
+                {
+                    Once(ref seen, 256, "key");
+                    // Checked once the type is known: on other frames key is an unknown field, ignored as before.
+                    key = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    keyInvalid = !IdempotencyKeys.IsValid(key);
+                    reader.Skip();
+                }
                 else
                 {
                     reader.Skip(); // unknown fields are ignored (docs/protocol.md)
@@ -154,10 +164,20 @@ internal static class JsonFrameCodec
 
         if (kind is ClientFrameType.Send or ClientFrameType.Pub or ClientFrameType.Up)
         {
+            if (keyInvalid)
+            {
+                error = new FrameError(id, ErrorCodes.BadRequest, $"key must be a string of 1-{IdempotencyKeys.MaxLength} characters");
+                return false;
+            }
+
             data ??= NullJson;
         }
+        else
+        {
+            key = null;
+        }
 
-        frame = new ClientFrame(kind.Value, id, to, ch, topic, since, token, data);
+        frame = new ClientFrame(kind.Value, id, to, ch, topic, since, token, data, key);
         error = default;
         return true;
     }
@@ -217,6 +237,30 @@ internal static class JsonFrameCodec
         w.WriteString("t"u8, "ok"u8);
         WriteId(w, id);
     });
+
+    /// <summary>The <c>ok</c> of a keyed <c>send</c> (<c>seq</c>) or <c>pub</c> (<c>off</c>), with <c>dup</c> on a repeat.</summary>
+    public static byte[] Accepted(string? id, bool channel, long position, bool duplicate) => Write(
+        (id, channel, position, duplicate),
+        static (w, s) =>
+        {
+            w.WriteString("t"u8, "ok"u8);
+            WriteId(w, s.id);
+            w.WriteNumber(s.channel ? "off"u8 : "seq"u8, s.position);
+            if (s.duplicate)
+            {
+                w.WriteBoolean("dup"u8, true);
+            }
+        });
+
+    /// <summary>The <c>ok</c> of a keyed <c>up</c>: <c>dup</c> when it repeated a key already produced.</summary>
+    public static byte[] Ok(string? id, bool duplicate) => duplicate
+        ? Write(id, static (w, id) =>
+        {
+            w.WriteString("t"u8, "ok"u8);
+            WriteId(w, id);
+            w.WriteBoolean("dup"u8, true);
+        })
+        : Ok(id);
 
     public static byte[] Error(string? id, string code, string message) => Write(
         (id, code, message),

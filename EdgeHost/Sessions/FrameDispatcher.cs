@@ -24,6 +24,8 @@ internal sealed partial class FrameDispatcher(
     IOptions<LimitsOptions> limits,
     ILogger<FrameDispatcher> logger)
 {
+    private const string KeyReused = "key already used with other data";
+
     private readonly int _maxSubscriptions = limits.Value.MaxSubscriptionsPerSession;
 
     public Task DispatchAsync(ClientSession session, ClientFrame frame) =>
@@ -49,6 +51,11 @@ internal sealed partial class FrameDispatcher(
             return Task.CompletedTask;
         }
 
+        if (frame.Key is not null)
+        {
+            return SendOnceAsync(session, frame);
+        }
+
         // Not async and no Func<Task> helper: the hottest path pays one async state machine (AcknowledgeAsync), not
         // three plus a closure and a delegate per message.
         Task call;
@@ -62,6 +69,22 @@ internal sealed partial class FrameDispatcher(
         }
 
         return AcknowledgeAsync(session, frame, "send", call);
+    }
+
+    /// <summary>A keyed <c>send</c>: the recipient's grain takes it at most once per (sender, key) and answers its seq.</summary>
+    private Task SendOnceAsync(ClientSession session, ClientFrame frame)
+    {
+        Task<Accepted> call;
+        try
+        {
+            call = grains.Client(frame.To!).SendOnceAsync(session.ClientId, frame.Data!, frame.Key!);
+        }
+        catch (Exception ex)
+        {
+            call = Task.FromException<Accepted>(ex);
+        }
+
+        return AcknowledgeOnceAsync(session, frame, "send", channel: false, call);
     }
 
     private async Task SubscribeAsync(ClientSession session, ClientFrame frame)
@@ -107,6 +130,21 @@ internal sealed partial class FrameDispatcher(
             return Task.CompletedTask;
         }
 
+        if (frame.Key is not null)
+        {
+            Task<Accepted> once;
+            try
+            {
+                once = grains.Channel(frame.Channel!).PublishOnceAsync(session.ClientId, frame.Data!, frame.Key);
+            }
+            catch (Exception ex)
+            {
+                once = Task.FromException<Accepted>(ex);
+            }
+
+            return AcknowledgeOnceAsync(session, frame, "pub", channel: true, once);
+        }
+
         Task call;
         try
         {
@@ -128,15 +166,76 @@ internal sealed partial class FrameDispatcher(
             return;
         }
 
+        if (frame.Key is { } key)
+        {
+            await UpOnceAsync(session, frame, key);
+            return;
+        }
+
         try
         {
-            await upstream.PublishAsync(session.ClientId, frame.Topic, frame.Data!, CancellationToken.None);
+            await upstream.PublishAsync(session.ClientId, frame.Topic, frame.Data!, null, CancellationToken.None);
         }
         catch (UpstreamUnavailableException ex)
         {
             Log.UpstreamUnavailable(logger, ex, session.ClientId);
             session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the broker could not take the message; retry"));
             return;
+        }
+
+        session.Send(JsonFrameCodec.Ok(frame.Id));
+    }
+
+    /// <summary>
+    /// A keyed <c>up</c>: the sender's client grain owns the window (a repeat from any session on any edge is
+    /// recognised), asked before producing and told after the broker acknowledged. Two sessions repeating one key at
+    /// the same instant may both produce it; the record's <c>ogw-key</c> header lets consumers drop the second.
+    /// </summary>
+    private async Task UpOnceAsync(ClientSession session, ClientFrame frame, string key)
+    {
+        var topic = frame.Topic!;
+        var hash = IdempotencyKeys.Hash(frame.Data);
+        var sender = grains.Client(session.ClientId);
+        try
+        {
+            if (await sender.WasUpstreamProducedAsync(topic, key, hash))
+            {
+                session.Send(JsonFrameCodec.Ok(frame.Id, duplicate: true));
+                return;
+            }
+        }
+        catch (IdempotencyKeyReusedException)
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, KeyReused));
+            return;
+        }
+        catch (Exception ex)
+        {
+            Log.ClusterCallFailed(logger, ex, "up", session.ClientId);
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the cluster could not check the key; retry"));
+            return;
+        }
+
+        try
+        {
+            await upstream.PublishAsync(session.ClientId, topic, frame.Data!, key, CancellationToken.None);
+        }
+        catch (UpstreamUnavailableException ex)
+        {
+            Log.UpstreamUnavailable(logger, ex, session.ClientId);
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the broker could not take the message; retry"));
+            return;
+        }
+
+        try
+        {
+            await sender.UpstreamProducedAsync(topic, key, hash);
+        }
+        catch (Exception ex)
+        {
+            // The broker has it, so the answer is ok; only a repeat of this key may now be produced again (the
+            // ogw-key header lets consumers drop it).
+            Log.UpstreamKeyNotRecorded(logger, ex, session.ClientId);
         }
 
         session.Send(JsonFrameCodec.Ok(frame.Id));
@@ -199,6 +298,33 @@ internal sealed partial class FrameDispatcher(
         session.Send(JsonFrameCodec.Ok(frame.Id));
     }
 
+    /// <summary>
+    /// As <see cref="AcknowledgeAsync"/> for a keyed <c>send</c>/<c>pub</c>: <c>ok</c> with the assigned <c>seq</c>/<c>off</c>
+    /// (and <c>dup</c> on a repeat), <c>err bad_request</c> for a key reused with other data.
+    /// </summary>
+    private async Task AcknowledgeOnceAsync(ClientSession session, ClientFrame frame, string what, bool channel, Task<Accepted> call)
+    {
+        Accepted accepted;
+        try
+        {
+            accepted = await call;
+        }
+        catch (IdempotencyKeyReusedException)
+        {
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, KeyReused));
+            return;
+        }
+        catch (Exception ex)
+        {
+            // Taken or not, a retry with the same key is answered once: the client can retry safely.
+            Log.ClusterCallFailed(logger, ex, what, session.ClientId);
+            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the cluster could not take the message; retry with the same key"));
+            return;
+        }
+
+        session.Send(JsonFrameCodec.Accepted(frame.Id, channel, accepted.Position, accepted.Duplicate));
+    }
+
     private static Task Reply(ClientSession session, byte[] frame)
     {
         session.Send(frame);
@@ -212,5 +338,8 @@ internal sealed partial class FrameDispatcher(
 
         [LoggerMessage(301, LogLevel.Warning, "Upstream broker refused an up frame from client {ClientId}", EventName = "UpstreamUnavailable")]
         public static partial void UpstreamUnavailable(ILogger logger, Exception exception, string clientId);
+
+        [LoggerMessage(302, LogLevel.Warning, "A keyed up frame from client {ClientId} was produced but its key not recorded: a repeat may be produced again", EventName = "UpstreamKeyNotRecorded")]
+        public static partial void UpstreamKeyNotRecorded(ILogger logger, Exception exception, string clientId);
     }
 }

@@ -9,7 +9,9 @@ namespace OrleansGateway.EdgeHost.Upstream;
 /// </summary>
 internal sealed class OrleansStreamUpstreamPublisher(IClusterClient client) : IUpstreamPublisher
 {
-    public async Task PublishAsync(string clientId, string topic, byte[] data, CancellationToken cancellationToken)
+    // The key is not carried: memory-stream subscribers are in-process backends, and the repeat of a key is never
+    // published twice within the window (the sender's client grain remembers it; FrameDispatcher).
+    public async Task PublishAsync(string clientId, string topic, byte[] data, string? key, CancellationToken cancellationToken)
     {
         try
         {

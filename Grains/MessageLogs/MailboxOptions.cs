@@ -11,6 +11,12 @@ public abstract class RetentionOptions
     /// <summary>Default for <see cref="MaxAge"/>: 5 minutes (docs/protocol.md, Guarantees §2).</summary>
     public static readonly TimeSpan DefaultMaxAge = TimeSpan.FromMinutes(5);
 
+    /// <summary>Default for <see cref="IdempotencyKeys"/>: 1,000, as <see cref="DefaultMaxMessages"/> (docs/protocol.md, "Idempotency keys").</summary>
+    public const int DefaultIdempotencyKeys = 1_000;
+
+    /// <summary>Default for <see cref="IdempotencyWindow"/>: 5 minutes, as <see cref="DefaultMaxAge"/>.</summary>
+    public static readonly TimeSpan DefaultIdempotencyWindow = TimeSpan.FromMinutes(5);
+
     /// <summary>Default for <see cref="SessionSweepInterval"/>: 1 minute.</summary>
     public static readonly TimeSpan DefaultSessionSweepInterval = TimeSpan.FromMinutes(1);
 
@@ -19,6 +25,15 @@ public abstract class RetentionOptions
 
     /// <summary>Oldest message retained.</summary>
     public TimeSpan MaxAge { get; set; } = DefaultMaxAge;
+
+    /// <summary>
+    /// Most idempotency keys remembered per grain (mailbox or channel): a repeat of an older key is accepted again.
+    /// With durability <c>Redis</c>, what survives a silo crash is further bounded by the retained messages.
+    /// </summary>
+    public int IdempotencyKeys { get; set; } = DefaultIdempotencyKeys;
+
+    /// <summary>How long an accepted idempotency key is remembered: a repeat after it is accepted again.</summary>
+    public TimeSpan IdempotencyWindow { get; set; } = DefaultIdempotencyWindow;
 
     /// <summary>
     /// How often a grain with attached edges looks for edges whose lease lapsed, when no traffic made it look
@@ -62,6 +77,16 @@ internal sealed class RetentionOptionsValidator<T>(string sectionName) : IValida
         if (options.MaxAge <= TimeSpan.Zero)
         {
             failures.Add($"{sectionName}:MaxAge must be positive (was {options.MaxAge}).");
+        }
+
+        if (options.IdempotencyKeys is < 1 or > 1_000_000)
+        {
+            failures.Add($"{sectionName}:IdempotencyKeys must be between 1 and 1,000,000 (was {options.IdempotencyKeys}).");
+        }
+
+        if (options.IdempotencyWindow <= TimeSpan.Zero)
+        {
+            failures.Add($"{sectionName}:IdempotencyWindow must be positive (was {options.IdempotencyWindow}).");
         }
 
         if (options.SessionSweepInterval < TimeSpan.FromSeconds(1))

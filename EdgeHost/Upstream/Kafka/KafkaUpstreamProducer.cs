@@ -9,8 +9,8 @@ using OrleansGateway.Streams.Kafka;
 namespace OrleansGateway.EdgeHost.Upstream.Kafka;
 
 /// <summary>
-/// Produces client <c>up</c> frames to the upstream topic: key = client id, headers <c>ogw-client</c> and <c>ogw-topic</c>,
-/// value = the frame's data. Idempotent, <c>acks=all</c>; <see cref="ProduceAsync"/> completes only once Kafka acknowledged.
+/// Produces client <c>up</c> frames to the upstream topic: key = client id, headers <c>ogw-client</c> and <c>ogw-topic</c>
+/// (and <c>ogw-key</c>, the frame's idempotency key, when it has one), value = the frame's data. Idempotent, <c>acks=all</c>; <see cref="ProduceAsync"/> completes only once Kafka acknowledged.
 /// Thread-safe singleton; register with <c>AddKafkaUpstreamProducer</c>.
 /// </summary>
 internal sealed partial class KafkaUpstreamProducer : IDisposable
@@ -41,7 +41,16 @@ internal sealed partial class KafkaUpstreamProducer : IDisposable
     /// <param name="data">The frame's <c>data</c>, raw UTF-8 JSON: the record value.</param>
     /// <param name="cancellationToken">Stops waiting; the record may still be written.</param>
     /// <exception cref="UpstreamUnavailableException">Kafka did not acknowledge in time or refused the record.</exception>
-    public async Task ProduceAsync(string clientId, string topic, byte[] data, CancellationToken cancellationToken)
+    public Task ProduceAsync(string clientId, string topic, byte[] data, CancellationToken cancellationToken) =>
+        ProduceAsync(clientId, topic, data, null, cancellationToken);
+
+    /// <summary>As <see cref="ProduceAsync(string, string, byte[], CancellationToken)"/>, with the frame's idempotency key in header <c>ogw-key</c>.</summary>
+    /// <param name="clientId">The sending client's id.</param>
+    /// <param name="topic">The frame's <c>topic</c>.</param>
+    /// <param name="data">The frame's <c>data</c>.</param>
+    /// <param name="key">The frame's idempotency key, or null for none (no header).</param>
+    /// <param name="cancellationToken">Stops waiting; the record may still be written.</param>
+    public async Task ProduceAsync(string clientId, string topic, byte[] data, string? key, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(clientId);
         ArgumentNullException.ThrowIfNull(topic);
@@ -58,6 +67,11 @@ internal sealed partial class KafkaUpstreamProducer : IDisposable
                 { KafkaRecordRouting.UpstreamTopicHeader, Encoding.UTF8.GetBytes(topic) },
             },
         };
+
+        if (key is not null)
+        {
+            message.Headers.Add(KafkaRecordRouting.UpstreamKeyHeader, Encoding.UTF8.GetBytes(key));
+        }
 
         using var span = KafkaTracing.StartProduce(_options.Topic, message.Headers);
         var producer = GetProducer();
