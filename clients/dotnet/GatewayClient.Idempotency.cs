@@ -79,10 +79,13 @@ public sealed partial class GatewayClient
         }
     }
 
-    /// <summary>A keyed request answered <c>err unavailable</c> (maybe taken, maybe not): the same frame again after a backoff.</summary>
+    /// <summary>
+    /// A keyed request answered <c>err unavailable</c> (maybe taken, maybe not) or <c>rate_limited</c> (not taken, slow
+    /// down): the same frame again after a backoff. Such a retry may be overtaken by later requests.
+    /// </summary>
     private bool RetryIfUnavailable(Pending pending, JsonElement frame)
     {
-        if (pending.Key is null || frame.GetProperty("t").GetString() != "err" || frame.GetProperty("code").GetString() != "unavailable")
+        if (pending.Key is null || frame.GetProperty("t").GetString() != "err" || frame.GetProperty("code").GetString() is not ("unavailable" or "rate_limited"))
         {
             return false;
         }

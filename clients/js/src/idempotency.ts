@@ -80,7 +80,10 @@ export function accepted(key: string, ok: Record<string, unknown>): Accepted {
   return result;
 }
 
-/** Server `err` codes after which the same keyed request is sent again (after a backoff): it was not taken, or may have been. */
+/**
+ * Server `err` codes after which the same keyed request is sent again after a backoff: `unavailable` (not taken, or
+ * not known to be), `rate_limited` (not taken, slow down). Such a retry may be overtaken by later requests.
+ */
 export function isRetriable(code: string): boolean {
-  return code === 'unavailable';
+  return code === 'unavailable' || code === 'rate_limited';
 }

@@ -1,9 +1,10 @@
 using OrleansGateway.IntegrationTests.Fixtures;
 using OrleansGateway.IntegrationTests.Restarts;
+using Xunit.Abstractions;
 
 namespace OrleansGateway.IntegrationTests.Redis;
 
-public sealed class RedisRestartTests(PersistentRedisCluster cluster) : IClassFixture<PersistentRedisCluster>
+public sealed class RedisRestartTests(PersistentRedisCluster cluster, ITestOutputHelper output) : IClassFixture<PersistentRedisCluster>
 {
     [Fact]
     public async Task Redis_RestartedUnderTraffic_ClusterKeepsServingNothingLostAndMembershipWorksAfter()
@@ -33,7 +34,8 @@ public sealed class RedisRestartTests(PersistentRedisCluster cluster) : IClassFi
         await RestartTestSupport.WaitForAckedAsync(traffic, afterJoin + 300);
 
         await traffic.StopSendingAsync();
-        await traffic.AssertNothingLostAsync(TimeSpan.FromSeconds(30));
+        // No err expected: Redis holds membership only here (mailboxes in memory), and membership is not read per message.
+        output.WriteLine(await traffic.AssertNothingLostAsync(TimeSpan.FromSeconds(30)));
         Assert.All(traffic.Clients, c => Assert.Equal(1, c.Connections));
     }
 }
