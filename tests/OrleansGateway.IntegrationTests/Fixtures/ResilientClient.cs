@@ -31,6 +31,7 @@ internal sealed class ResilientClient : IAsyncDisposable
     private readonly List<string> _events = [];
     private readonly Dictionary<string, DateTime> _ackedAt = [];
     private readonly Dictionary<string, int> _errors = [];
+    private readonly HashSet<string> _retriedAfterErr = [];
     private ClientWebSocket? _socket;
     private ClientWebSocket? _ready; // welcomed, and what the previous connection left unacknowledged is sent again
     private Task? _loop;
@@ -70,6 +71,12 @@ internal sealed class ResilientClient : IAsyncDisposable
     public IReadOnlyList<string> Acked { get { lock (_gate) { return [.. _acked]; } } }
 
     public IReadOnlyList<string> Anomalies { get { lock (_gate) { return [.. _anomalies]; } } }
+
+    /// <summary>
+    /// Payloads sent again after <c>err unavailable</c>: later sends may overtake such a retry, so it is exempt from the
+    /// order check (not from the once check).
+    /// </summary>
+    public IReadOnlySet<string> RetriedAfterErr { get { lock (_gate) { return new HashSet<string>(_retriedAfterErr); } } }
 
     /// <summary><c>err</c> answers to this client's sends, by code.</summary>
     public IReadOnlyDictionary<string, int> Errors { get { lock (_gate) { return new Dictionary<string, int>(_errors); } } }
@@ -360,6 +367,7 @@ internal sealed class ResilientClient : IAsyncDisposable
                 {
                     still = _outstanding.ContainsKey(outgoing.Order);
                     Resent += still ? 1 : 0;
+                    _retriedAfterErr.Add(outgoing.Payload);
                 }
 
                 if (still && _ready == socket)
