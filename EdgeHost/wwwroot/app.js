@@ -15,8 +15,8 @@ let client;
 let cachedToken;
 let counter = 0;
 
-/** Exposed for the browser test: the SDK client and every state it went through. */
-window.ogwDemo = { states: [], get client() { return client; } };
+/** Exposed for the browser test: the SDK client, every state it went through, and messages that arrived twice. */
+window.ogwDemo = { states: [], repeats: [], get client() { return client; } };
 
 async function getToken() {
   // A development token lives 1 h: reuse it, so a page whose edge is gone can still reconnect elsewhere.
@@ -43,7 +43,12 @@ function showState(state) {
 function entry({ id, kind, from, to, room, text, replayed = false }) {
   const existing = seen.get(id);
   if (existing) {
-    // Our own message coming back from the room, or a retried send the receiver already has.
+    // Our own message coming back from the room (once); anything else arriving again is a message taken twice.
+    if (from !== me || existing.dataset.echoed) {
+      window.ogwDemo.repeats.push(id);
+    }
+
+    existing.dataset.echoed = 'true';
     existing.classList.remove('pending');
     return existing;
   }
@@ -85,25 +90,17 @@ function updateRecovered() {
 }
 
 /**
- * Sends until the gateway answers: a request whose outcome is unknown (the connection ended first) is sent again
- * with the same id, and every page shows a message id once, so nobody sees it twice.
+ * Sends with the message id as the idempotency key: the SDK sends it again with that key whenever it cannot know
+ * whether the gateway took it (a lost connection, err unavailable), and the gateway takes it once.
  */
 async function deliver(li, request) {
   li.classList.add('pending');
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await request();
-      li.classList.remove('pending');
-      return;
-    } catch (error) {
-      if (attempt < 5 && ['connection_lost', 'timeout', 'unavailable'].includes(error.code)) {
-        continue;
-      }
-
-      li.classList.replace('pending', 'failed');
-      li.title = `${error.code}: ${error.message}`;
-      return;
-    }
+  try {
+    await request();
+    li.classList.remove('pending');
+  } catch (error) {
+    li.classList.replace('pending', 'failed');
+    li.title = `${error.code}: ${error.message}`;
   }
 }
 
@@ -175,10 +172,10 @@ function say(to, text) {
   if (to.startsWith('#')) {
     const room = to.slice(1);
     const li = entry({ id, kind: 'room', from: me, room, text });
-    void join(room).then(() => deliver(li, () => client.publish(`room:${room}`, { id, text })));
+    void join(room).then(() => deliver(li, () => client.publish(`room:${room}`, { id, text }, { key: id })));
   } else {
     const li = entry({ id, kind: 'dm', from: me, to, text });
-    void deliver(li, () => client.send(to, { id, text }));
+    void deliver(li, () => client.send(to, { id, text }, { key: id }));
   }
 }
 

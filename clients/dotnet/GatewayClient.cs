@@ -83,18 +83,6 @@ public sealed partial class GatewayClient : IAsyncDisposable
         return client;
     }
 
-    /// <summary>Sends a direct message; completes on <c>ok</c> (the recipient's mailbox has it).</summary>
-    public Task SendAsync(string to, JsonElement data, CancellationToken cancellationToken = default) =>
-        RequestAsync(id => Frame("send", id, w => { w.WriteString("to", to); WriteData(w, data); }), null, cancellationToken);
-
-    /// <summary>Publishes on a channel; completes on <c>ok</c>.</summary>
-    public Task PublishAsync(string channel, JsonElement data, CancellationToken cancellationToken = default) =>
-        RequestAsync(id => Frame("pub", id, w => { w.WriteString("ch", channel); WriteData(w, data); }), null, cancellationToken);
-
-    /// <summary>Sends a message to backends (Kafka); completes once the broker acknowledged it.</summary>
-    public Task UpAsync(string topic, JsonElement data, CancellationToken cancellationToken = default) =>
-        RequestAsync(id => Frame("up", id, w => { w.WriteString("topic", topic); WriteData(w, data); }), null, cancellationToken);
-
     /// <summary>Subscribes to a channel; publications arrive on the returned subscription until it is disposed.</summary>
     public Task<ChannelSubscription> SubscribeAsync(string channel, CancellationToken cancellationToken = default) =>
         SubscribeCoreAsync(channel, since: null, cancellationToken);
@@ -203,11 +191,14 @@ public sealed partial class GatewayClient : IAsyncDisposable
         return subscription;
     }
 
-    private async Task RequestAsync(Func<string, byte[]> build, Action<JsonElement>? onOk, CancellationToken cancellationToken)
+    private async Task RequestAsync(Func<string, byte[]> build, Action<JsonElement>? onOk, CancellationToken cancellationToken,
+        string? key = null, TimeSpan? deadline = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var id = $"r{Interlocked.Increment(ref _nextId)}";
-        var pending = new Pending(id, build(id), onOk);
+        var order = Interlocked.Increment(ref _nextId);
+        var id = $"r{order}";
+        var pending = new Pending(id, build(id), onOk) { Key = key, Order = order };
+        var timeLimit = deadline ?? _options.RequestTimeout;
         ClientWebSocket? sendNow = null;
         lock (_gate)
         {
@@ -234,7 +225,7 @@ public sealed partial class GatewayClient : IAsyncDisposable
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.RequestTimeout);
+        timeout.CancelAfter(timeLimit);
         using var registration = timeout.Token.Register(() =>
         {
             lock (_gate)
@@ -248,7 +239,9 @@ public sealed partial class GatewayClient : IAsyncDisposable
 
             pending.Completion.TrySetException(cancellationToken.IsCancellationRequested
                 ? new OperationCanceledException(cancellationToken)
-                : new GatewayException("timeout", $"no answer within {_options.RequestTimeout}"));
+                : new GatewayException("timeout", key is null
+                    ? $"no answer within {timeLimit}"
+                    : $"not taken within its {timeLimit} deadline (key {key}, {pending.Retries} unavailable answers)"));
         });
 
         if (sendNow is not null)
@@ -322,6 +315,7 @@ public sealed partial class GatewayClient : IAsyncDisposable
             }
 
             CurrentUrl = null;
+            RequeueKeyed(); // sent again with the same keys on the next connection, before anything newer
             FailAll("connection_lost", "the connection was lost before an answer; the request may have been accepted", includeQueued: false);
             socket.Abort();
             socket.Dispose();
@@ -514,6 +508,11 @@ public sealed partial class GatewayClient : IAsyncDisposable
             }
         }
 
+        if (RetryIfUnavailable(pending, frame))
+        {
+            return;
+        }
+
         if (frame.GetProperty("t").GetString() == "ok")
         {
             pending!.OnOk?.Invoke(frame); // in the read loop: ordered before the frames that follow it
@@ -690,6 +689,15 @@ public sealed partial class GatewayClient : IAsyncDisposable
         public Action<JsonElement>? OnOk { get; } = onOk;
 
         public bool Sent { get; set; }
+
+        /// <summary>The idempotency key of a <c>send</c>/<c>pub</c>/<c>up</c>: safe to send again until taken or past its deadline.</summary>
+        public string? Key { get; init; }
+
+        /// <summary>Creation order: requests sent again go out in it, before newer ones.</summary>
+        public int Order { get; init; }
+
+        /// <summary><c>err unavailable</c> answers so far (the retry backoff grows with them).</summary>
+        public int Retries { get; set; }
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

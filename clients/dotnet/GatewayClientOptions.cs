@@ -9,7 +9,11 @@ public sealed class GatewayClientOptions
     /// <summary>Called on every (re)connect and before the token expires; returns a JWT.</summary>
     public required Func<CancellationToken, ValueTask<string>> GetTokenAsync { get; set; }
 
-    /// <summary>How long a request waits for its <c>ok</c>/<c>err</c>, queueing included. Default 10 s.</summary>
+    /// <summary>
+    /// How long a request waits for its <c>ok</c>/<c>err</c>, queueing included; for <c>SendAsync</c>/<c>PublishAsync</c>/
+    /// <c>UpAsync</c> the default deadline (per call: <see cref="RequestOptions.Deadline"/>) within which they are sent
+    /// again with their key after a lost connection or <c>err unavailable</c>. Default 10 s.
+    /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Requests queued while reconnecting; beyond, <see cref="GatewayException.Code"/> is <c>queue_full</c>. Default 256.</summary>
@@ -70,7 +74,8 @@ public sealed record RecoveryLost(string? Channel);
 
 /// <summary>
 /// A request failed: <see cref="Code"/> is the server's <c>err</c> code (<c>bad_request</c>, <c>forbidden</c>, …) or a
-/// client one: <c>timeout</c>, <c>queue_full</c>, <c>connection_lost</c> (sent, outcome unknown), <c>closed</c>.
+/// client one: <c>timeout</c> (not answered, or for send/publish/up not taken, within the deadline), <c>queue_full</c>,
+/// <c>connection_lost</c> (only subscribe/unsubscribe/auth: send/publish/up are sent again with their key instead), <c>closed</c>.
 /// </summary>
 public sealed class GatewayException(string code, string message) : Exception(message)
 {

@@ -1,5 +1,6 @@
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { GatewayError } from './errors.js';
+import { accepted, checkKey, isRetriable, KeyMaker, type Accepted, type RequestOptions } from './idempotency.js';
 import { tokenExpiryMs } from './jwt.js';
 import { toPresencePage, type PresenceEvent, type PresencePage } from './presence.js';
 import {
@@ -46,6 +47,13 @@ interface Request {
   readonly reject: (error: GatewayError) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
   conn: Connection | undefined;
+  /** Keyed `send`/`pub`/`up`: safe to send again, so kept across connections until taken or past its deadline. */
+  readonly key?: string;
+  /** Creation order: re-sent requests go out in it, before newer ones. */
+  readonly order: number;
+  retryTimer?: ReturnType<typeof setTimeout> | undefined;
+  /** `err unavailable` answers so far (the retry backoff grows with them). */
+  retries: number;
 }
 
 interface Channel {
@@ -75,6 +83,9 @@ export class GatewayClient {
   private readonly inflight = new Map<string, Request>();
   private readonly channels = new Map<string, Channel>();
   private readonly clientTimers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly keys = new KeyMaker();
+  /** Keyed requests waiting out a backoff after `err unavailable`. */
+  private readonly retrying = new Set<Request>();
 
   private currentState: ConnectionState = 'connecting';
   private conn: Connection | undefined;
@@ -162,19 +173,22 @@ export class GatewayClient {
     });
   }
 
-  /** Sends `data` to client `to` (all its sessions). Resolves once its mailbox has it (`ok`). */
-  send(to: string, data: unknown): Promise<void> {
-    return this.userRequest({ t: 'send', to, data });
+  /**
+   * Sends `data` to client `to` (all its sessions). Resolves once its mailbox has it (`ok`), exactly once: the request
+   * carries a key and is sent again after a lost connection or `err unavailable` until taken or past its deadline.
+   */
+  send(to: string, data: unknown, options?: RequestOptions): Promise<Accepted> {
+    return this.keyedRequest({ t: 'send', to, data }, options);
   }
 
-  /** Publishes `data` on channel `ch`. Resolves once the channel has it (`ok`). */
-  publish(ch: string, data: unknown): Promise<void> {
-    return this.userRequest({ t: 'pub', ch, data });
+  /** Publishes `data` on channel `ch`. Resolves once the channel has it (`ok`), exactly once (see {@link send}). */
+  publish(ch: string, data: unknown, options?: RequestOptions): Promise<Accepted> {
+    return this.keyedRequest({ t: 'pub', ch, data }, options);
   }
 
-  /** Sends `data` to backend services on `topic`. Resolves once the broker has it (`ok`). */
-  up(topic: string, data: unknown): Promise<void> {
-    return this.userRequest({ t: 'up', topic, data });
+  /** Sends `data` to backend services on `topic`. Resolves once the broker has it (`ok`), exactly once (see {@link send}). */
+  up(topic: string, data: unknown, options?: RequestOptions): Promise<Accepted> {
+    return this.keyedRequest({ t: 'up', topic, data }, options);
   }
 
   /**
@@ -370,6 +384,11 @@ export class GatewayClient {
       }
 
       this.inflight.delete(request.id);
+      if (request.key !== undefined) {
+        this.requeue(request); // same key on the next connection: taken once whatever happened to this one
+        continue;
+      }
+
       this.clearClientTimer(request.timer);
       request.reject(new GatewayError('connection_lost',
         `the connection ended (${reason}) before the gateway answered: it may or may not have taken the request`));
@@ -465,10 +484,11 @@ export class GatewayClient {
 
     this.clientTimers.clear();
     const error = () => new GatewayError('closed', `the client is closed (${reason})`);
-    for (const request of [...this.queue, ...this.inflight.values()]) {
+    for (const request of [...this.queue, ...this.inflight.values(), ...this.retrying]) {
       request.reject(error());
     }
 
+    this.retrying.clear();
     this.queue.length = 0;
     this.inflight.clear();
     for (const channel of this.channels.values()) {
@@ -629,6 +649,11 @@ export class GatewayClient {
     }
 
     this.inflight.delete(request.id);
+    if (frame.t === 'err' && request.key !== undefined && isRetriable(String(frame.code))) {
+      this.retryLater(request);
+      return;
+    }
+
     this.clearClientTimer(request.timer);
     if (frame.t === 'ok') {
       request.resolve(frame);
@@ -657,7 +682,7 @@ export class GatewayClient {
     return this.options.requestTimeoutMs ?? 10_000;
   }
 
-  private userRequest(body: Frame): Promise<void> {
+  private userRequest(body: Frame, deadlineMs: number): Promise<Frame> {
     if (this.closed) {
       return Promise.reject(new GatewayError('closed', 'the client is closed'));
     }
@@ -667,9 +692,9 @@ export class GatewayClient {
         `not connected and the send queue is full (${this.queue.length} requests, maxQueue): retry after reconnecting`));
     }
 
-    return new Promise<void>((resolve, reject) => {
-      const request = this.makeRequest(body, 'user', () => resolve(), reject);
-      if (this.canSend()) {
+    return new Promise<Frame>((resolve, reject) => {
+      const request = this.makeRequest(body, 'user', resolve, reject, deadlineMs);
+      if (this.canSend() && this.queue.length === 0) {
         this.transmit(request, this.conn!);
       } else {
         this.queue.push(request);
@@ -677,10 +702,57 @@ export class GatewayClient {
     });
   }
 
-  private makeRequest(body: Frame, kind: Request['kind'], resolve: (f: Frame) => void, reject: (e: GatewayError) => void): Request {
-    const id = `c${++this.nextId}`;
-    const request: Request = { id, frame: { ...body, id }, kind, resolve, reject, timer: undefined, conn: undefined };
-    const timeoutMs = this.requestTimeoutMs;
+  // ---- exactly once: keyed requests, kept until taken ----
+
+  private keyedRequest(body: Frame, options: RequestOptions | undefined): Promise<Accepted> {
+    const invalid = checkKey(options?.key);
+    if (invalid) {
+      return Promise.reject(invalid);
+    }
+
+    const deadlineMs = options?.deadlineMs ?? this.requestTimeoutMs;
+    if (!(deadlineMs > 0)) {
+      return Promise.reject(new GatewayError('bad_request', 'deadlineMs must be positive'));
+    }
+
+    const key = options?.key ?? this.keys.next();
+    return this.userRequest({ ...body, key }, deadlineMs).then(ok => accepted(key, ok));
+  }
+
+  /** Puts a keyed request back in the queue at its place by creation order: re-sent before anything newer. */
+  private requeue(request: Request): void {
+    request.conn = undefined;
+    let at = this.queue.length;
+    while (at > 0 && this.queue[at - 1]!.order > request.order) {
+      at--;
+    }
+
+    this.queue.splice(at, 0, request);
+  }
+
+  /** `err unavailable`: the same frame again after a backoff (growing per request), on whatever connection is up then. */
+  private retryLater(request: Request): void {
+    const delay = backoffDelay(request.retries++, this.backoff);
+    this.retrying.add(request);
+    request.retryTimer = this.clientTimer(() => {
+      if (!this.retrying.delete(request)) {
+        return;
+      }
+
+      if (this.canSend() && this.queue.length === 0) {
+        this.transmit(request, this.conn!);
+      } else {
+        this.requeue(request);
+      }
+    }, delay);
+  }
+
+  private makeRequest(body: Frame, kind: Request['kind'], resolve: (f: Frame) => void, reject: (e: GatewayError) => void,
+    timeoutMs = this.requestTimeoutMs): Request {
+    const order = ++this.nextId;
+    const id = `c${order}`;
+    const key = typeof body.key === 'string' ? body.key : undefined;
+    const request: Request = { id, frame: { ...body, id }, kind, resolve, reject, timer: undefined, conn: undefined, key, order, retries: 0 };
     request.timer = this.clientTimer(() => {
       this.inflight.delete(id);
       const queued = this.queue.indexOf(request);
@@ -688,7 +760,13 @@ export class GatewayClient {
         this.queue.splice(queued, 1);
       }
 
-      reject(new GatewayError('timeout', `${body.t}: no answer within ${timeoutMs} ms${queued >= 0 ? ' (never sent: not connected)' : ''}`));
+      if (this.retrying.delete(request)) {
+        this.clearClientTimer(request.retryTimer);
+      }
+
+      reject(new GatewayError('timeout', key === undefined
+        ? `${body.t}: no answer within ${timeoutMs} ms${queued >= 0 ? ' (never sent: not connected)' : ''}`
+        : `${body.t} (key ${key}): not taken within its ${timeoutMs} ms deadline${request.retries > 0 ? ` (${request.retries} unavailable answers)` : ''}`));
     }, timeoutMs);
     return request;
   }

@@ -40,7 +40,11 @@ export interface ConnectOptions {
   WebSocket?: WebSocketConstructor;
   /** Resume the mailbox after this `seq` (e.g. persisted by the app). Default: fresh start (only what arrives from now on). */
   lastSeq?: number;
-  /** `send`/`publish`/`up`/`subscribe` fail with `timeout` when not answered within this, queued time included. Default 10,000 ms. */
+  /**
+   * `subscribe` fails with `timeout` when not answered within this, queued time included; the default deadline of
+   * `send`/`publish`/`up` (per call: `deadlineMs`), within which they are sent again (same key) after a lost connection
+   * or `err unavailable`. Default 10,000 ms.
+   */
   requestTimeoutMs?: number;
   /** Requests held while not connected; beyond, they fail at once with `queue_full`. Default 1,000. */
   maxQueue?: number;

@@ -1,11 +1,12 @@
 using System.Net;
 using OrleansGateway.IntegrationTests.Fixtures;
+using Xunit.Abstractions;
 using static OrleansGateway.IntegrationTests.Restarts.RestartTestSupport;
 
 namespace OrleansGateway.IntegrationTests.Restarts;
 
 [Collection(GatewayCollection.Name)]
-public sealed class EdgeDrainTests(GatewayCluster cluster)
+public sealed class EdgeDrainTests(GatewayCluster cluster, ITestOutputHelper output)
 {
     [Fact]
     public async Task Drain_EdgeUnderTrafficWith200Clients_AllMoveToOtherEdgeNothingLost()
@@ -34,7 +35,8 @@ public sealed class EdgeDrainTests(GatewayCluster cluster)
         await WaitForAckedAsync(traffic, acked + 1_000);
         await traffic.StopSendingAsync();
 
-        await traffic.AssertNothingLostAsync(TimeSpan.FromSeconds(30));
+        // No err expected: the silos stay, and a drain answers what its sessions sent before closing them.
+        output.WriteLine(await traffic.AssertNothingLostAsync(TimeSpan.FromSeconds(30)));
         Assert.All(traffic.Clients.Where((_, i) => i % 2 == 0), c => Assert.True(c.Connections >= 2, $"{c.ClientId} never moved"));
         Assert.All(traffic.Clients, c => Assert.Equal(0, c.NotRecovered));
     }

@@ -191,16 +191,91 @@ describe('requests', () => {
     c.close();
   });
 
-  test('send_ConnectionEndsBeforeOk_RejectsWithConnectionLost', async () => {
+  test('send_ConnectionEndsBeforeOk_ResentWithSameKeysInOrderBeforeNewOnesAndSettledOnce', async () => {
     const server = fakeServer();
     const { c } = client(server);
     await opened(server, 1);
     server.last().welcome(0);
 
-    const pending = c.send('bob', 1).catch(e => e);
-    server.last().drop();
+    const settled = [];
+    const track = (p, name) => p.then(v => settled.push([name, v]), e => settled.push([name, e.code]));
+    const first = [track(c.send('bob', 1), 's1'), track(c.publish('room', 2), 'p2'), track(c.up('orders', 3), 'u3')];
+    const firstFrames = server.last().sent;
+    assert.deepEqual(firstFrames.map(f => f.t), ['send', 'pub', 'up']);
+    assert.ok(firstFrames.every(f => typeof f.key === 'string' && f.key.length >= 1 && f.key.length <= 64), 'every request carries a key');
+    assert.equal(new Set(firstFrames.map(f => f.key)).size, 3, 'keys are unique');
+    server.last().drop(); // none answered: the gateway may have taken any of them
 
-    assert.equal((await pending).code, 'connection_lost');
+    await opened(server, 2);
+    const later = track(c.send('bob', 4), 's4'); // made while reconnecting: after the re-sent ones
+    const second = server.last();
+    second.welcome(0);
+    assert.deepEqual(second.sent.map(f => [f.t, f.key, f.data]),
+      [...firstFrames.map(f => [f.t, f.key, f.data]), ['send', second.sent[3]?.key, 4]]);
+    second.push({ t: 'ok', id: second.sent[0].id, seq: 7, dup: true }); // it had been taken before the drop
+    second.push({ t: 'ok', id: second.sent[1].id, off: 3 });
+    second.push({ t: 'ok', id: second.sent[2].id });
+    second.push({ t: 'ok', id: second.sent[3].id, seq: 8 });
+    second.push({ t: 'ok', id: second.sent[0].id, seq: 7, dup: true }); // a stray second answer changes nothing
+    await Promise.all([...first, later]);
+
+    assert.deepEqual(settled, [
+      ['s1', { key: firstFrames[0].key, dup: true, seq: 7 }],
+      ['p2', { key: firstFrames[1].key, dup: false, off: 3 }],
+      ['u3', { key: firstFrames[2].key, dup: false }],
+      ['s4', { key: second.sent[3].key, dup: false, seq: 8 }],
+    ]);
+    c.close();
+  });
+
+  test('send_ErrUnavailable_RetriedWithSameKeyAfterBackoffUntilOk', async () => {
+    let answers = 0;
+    const server = fakeServer({
+      onFrame: (ws, f) => f.t === 'send' && queueMicrotask(() => ws.push(++answers < 3 ? { t: 'err', id: f.id, code: 'unavailable', msg: 'retry' } : { t: 'ok', id: f.id, seq: 1 })),
+    });
+    const { c } = client(server);
+    await opened(server, 1);
+    server.last().welcome(0);
+
+    const result = await c.send('bob', 'x', { key: 'my-key-1' });
+
+    assert.deepEqual(result, { key: 'my-key-1', dup: false, seq: 1 });
+    assert.deepEqual(server.last().sent.map(f => [f.t, f.key, f.data]), [['send', 'my-key-1', 'x'], ['send', 'my-key-1', 'x'], ['send', 'my-key-1', 'x']]);
+    c.close();
+  });
+
+  test('send_NotTakenWithinDeadline_RejectsWithTimeoutOnce', async () => {
+    const server = fakeServer({ onFrame: (ws, f) => f.t === 'send' && queueMicrotask(() => ws.push({ t: 'err', id: f.id, code: 'unavailable', msg: 'retry' })) });
+    const { c } = client(server, { requestTimeoutMs: 60_000 });
+    await opened(server, 1);
+    server.last().welcome(0);
+
+    const started = Date.now();
+    const error = await c.send('bob', 1, { deadlineMs: 150 }).catch(e => e);
+
+    assert.ok(error instanceof GatewayError);
+    assert.equal(error.code, 'timeout');
+    assert.ok(Date.now() - started >= 140, 'not before the per-call deadline');
+    const attempts = server.last().sent.length;
+    assert.ok(attempts >= 2, `retried before giving up (${attempts} attempts)`);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    assert.equal(server.last().sent.length, attempts, 'nothing is sent after the deadline');
+    c.close();
+  });
+
+  test('send_InvalidRequest_RejectedAtOnceAndNotRetried', async () => {
+    const server = fakeServer({ onFrame: (ws, f) => ws.push({ t: 'err', id: f.id, code: 'bad_request', msg: 'key reused with other data' }) });
+    const { c } = client(server);
+    await opened(server, 1);
+    server.last().welcome(0);
+
+    for (const key of ['', 'k'.repeat(65), 42]) {
+      assert.equal((await c.send('bob', 1, { key }).catch(e => e)).code, 'bad_request', `key ${JSON.stringify(key)}`);
+    }
+
+    assert.equal(server.last().sent.length, 0, 'an invalid key is never sent');
+    assert.equal((await c.publish('room', 1, { key: 'k'.repeat(64) }).catch(e => e)).code, 'bad_request');
+    assert.equal(server.last().sent.length, 1, 'bad_request is final');
     c.close();
   });
 
