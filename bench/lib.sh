@@ -32,7 +32,7 @@ trap cleanup EXIT
 # start-up JIT); R2R=0 runs the plain Release build (everything JIT-compiled on first use), for comparison.
 R2R=${R2R:-1}
 build_all() {
-  echo "== building (Release${R2R/#1/, servers published ReadyToRun})"
+  if [[ $R2R == 1 ]]; then echo "== building (Release, servers published ReadyToRun)"; else echo "== building (Release, R2R=0: JIT only)"; fi
   BIN=bin/Release/net10.0
   local p name
   for p in EdgeHost/EdgeHost.csproj Silo/Silo.csproj bench/Baseline/Baseline.csproj bench/LoadGen/LoadGen.csproj; do

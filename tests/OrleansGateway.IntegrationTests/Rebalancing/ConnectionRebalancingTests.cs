@@ -56,8 +56,12 @@ public sealed class ConnectionRebalancingTests(GatewayCluster cluster, ITestOutp
         Assert.All(traffic.Clients, c => Assert.InRange(c.Connections, 1, 3));
         var reconnects = traffic.Clients.Sum(c => c.Connections - 1);
         Assert.InRange(reconnects, 16, 32);
-        await GatewayClusterExtensions.EventuallyAsync(async () => await Prometheus.ReadAsync(edge1, Shed) - shedBefore == reconnects,
-            TimeSpan.FromSeconds(10), $"{Shed} to grow by exactly {reconnects}");
+        var events = string.Join("\n", traffic.Clients.Select(c => c.ClientId + ": " + string.Join(", ", c.Events)));
+        var byes = traffic.Clients.Sum(c => c.Events.Count(e => e == "bye draining"));
+        Assert.True(byes == reconnects, $"{reconnects} reconnects but {byes} bye draining:\n{events}");
+        double shed = 0;
+        await GatewayClusterExtensions.EventuallyAsync(async () => (shed = await Prometheus.ReadAsync(edge1, Shed) - shedBefore) == byes,
+            TimeSpan.FromSeconds(10), $"{Shed} to grow by exactly {byes} (the byes the clients got; last read {shed}):\n{events}");
     }
 
     private static int On(Traffic traffic, Uri edge) => traffic.Clients.Count(c => c.IsConnected && c.Edge == edge);
