@@ -60,6 +60,7 @@ def main(path):
                 print(f"     ratio orleans/kestrel at {fmt(rate)}: cpu per msg x{o_direct[rate]['cpu_us_per_delivered'] / k_direct[rate]['cpu_us_per_delivered']:.2f}"
                       + (f", p99 x{o_direct[rate]['p99_ms'] / k_direct[rate]['p99_ms']:.2f}" if o_direct[rate]["p99_ms"] and k_direct[rate]["p99_ms"] else ""))
     # KEYS=both: the same sweep with an idempotency key on every send (issue #13: at most +10 % CPU per message)
+    # o_direct holds the last unkeyed sweep per rate: with KEYS=both the one after the keyed sweep (the warmer one).
     o_keyed = {r["target_rate"]: r for r in pick(rows, "direct-keyed", "orleans")}
     for rate in sorted(set(o_keyed) & set(o_direct)):
         plain, keyed = o_direct[rate], o_keyed[rate]

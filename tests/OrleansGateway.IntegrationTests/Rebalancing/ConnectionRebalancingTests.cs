@@ -57,7 +57,7 @@ public sealed class ConnectionRebalancingTests(GatewayCluster cluster, ITestOutp
         var reconnects = traffic.Clients.Sum(c => c.Connections - 1);
         Assert.InRange(reconnects, 16, 32);
         var events = string.Join("\n", traffic.Clients.Select(c => c.ClientId + ": " + string.Join(", ", c.Events)));
-        var byes = traffic.Clients.Sum(c => c.Events.Count(e => e == "bye draining"));
+        var byes = traffic.Clients.Sum(c => c.Events.Count(e => e.EndsWith(" bye draining", StringComparison.Ordinal)));
         Assert.True(byes == reconnects, $"{reconnects} reconnects but {byes} bye draining:\n{events}");
         double shed = 0;
         await GatewayClusterExtensions.EventuallyAsync(async () => (shed = await Prometheus.ReadAsync(edge1, Shed) - shedBefore) == byes,
