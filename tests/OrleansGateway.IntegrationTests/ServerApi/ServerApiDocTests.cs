@@ -11,15 +11,15 @@ namespace OrleansGateway.IntegrationTests.ServerApi;
 [Collection(ServerApiCollection.Name)]
 public sealed partial class ServerApiDocTests(ServerApiGatewayCluster cluster)
 {
-    /// <summary>Examples whose grain bodies come from other branches (idempotency keys, channel presence): see <see cref="ServerApiAfterMergeTests"/>.</summary>
-    internal static bool NeedsMergedGrains(string line) =>
+    /// <summary>Examples for idempotency keys and channel members, run by <see cref="ServerApiDocIdempotencyAndMembersTests"/>.</summary>
+    internal static bool UsesIdempotencyOrMembers(string line) =>
         line.Contains("Idempotency-Key", StringComparison.Ordinal) || line.Contains("/channels/members", StringComparison.Ordinal)
         || line.Contains("/channels/stats", StringComparison.Ordinal);
 
     [Fact]
     public async Task CurlExamples_InTheDoc_EachSucceedsAgainstARealEdge()
     {
-        var lines = CurlLines().Where(l => !NeedsMergedGrains(l)).ToList();
+        var lines = CurlLines().Where(l => !UsesIdempotencyOrMembers(l)).ToList();
         Assert.True(lines.Count >= 8, $"expected the doc's curl examples, found {lines.Count}");
         foreach (var line in lines)
         {
