@@ -138,7 +138,18 @@ public sealed class GatewayClientExactlyOnceTests(GatewayCluster cluster, ITestO
         }
 
         var receipts = await Task.WhenAll(sends).WaitAsync(Timeout);
-        await UntilAsync(() => Numbers(received).Count >= Count, $"all {Count} at bob");
+        try
+        {
+            await UntilAsync(() => Numbers(received).Count >= Count, $"all {Count} at bob");
+        }
+        catch (TimeoutException)
+        {
+            // Every send was acknowledged (above): say which acknowledged messages bob never got.
+            var got = Numbers(received).ToHashSet();
+            var missing = Enumerable.Range(0, Count).Where(n => !got.Contains(n)).ToList();
+            throw new TimeoutException($"bob got {got.Count} of {Count}; missing {missing.Count}: {string.Join(",", missing.Take(40))}; alice connections {alice.Connections}, unanswered at the kill {unansweredAtKill}");
+        }
+
         var numbers = Numbers(received);
         output.WriteLine($"alice connections {alice.Connections}, acknowledged as dup {receipts.Count(r => r.Duplicate)}, received {numbers.Count}, unanswered at the kill {unansweredAtKill}");
         Assert.Equal(Enumerable.Range(0, Count), numbers); // none lost, none twice, in send order
