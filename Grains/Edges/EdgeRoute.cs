@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace OrleansGateway.Grains.Edges;
@@ -134,7 +135,19 @@ internal sealed partial class EdgeRoute
             }
         }
 
-        _ = LookupAsync(refresh);
+        // The lookup serves every grain of the silo that pushes to this edge, not the message whose push happened to
+        // find the lease stale: it must not join that message's trace (its span would hang off a call that already ended).
+        var ambient = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            _ = LookupAsync(refresh);
+        }
+        finally
+        {
+            Activity.Current = ambient;
+        }
+
         return refresh.Task;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 using OrleansGateway.Grains;
 using OrleansGateway.Grains.Edges;
@@ -29,6 +30,30 @@ public sealed class EdgeRouteLeaseTests
     }
 
     private EdgeLease Lease(TimeSpan left) => new(null, _time.GetUtcNow() + left);
+
+    [Fact]
+    public void IsAlive_CalledInsideAMessagesTrace_LookupRunsOutsideThatTrace()
+    {
+        Activity? seenByLookup = null;
+        var looked = false;
+        var directory = EdgeTestKit.Directory(
+            _ =>
+            {
+                looked = true;
+                seenByLookup = Activity.Current;
+                return new TaskCompletionSource<EdgeLease>().Task;
+            },
+            _time,
+            LookupTimeout);
+        var route = directory.Track("edge-1", EdgeTestKit.Observer.Create(), adopt: true, new EdgeTestKit.TestGrain("a"));
+
+        using var message = new Activity("deliver").Start();
+        Assert.True(route.IsAlive());
+
+        Assert.True(looked);
+        Assert.Null(seenByLookup);
+        Assert.Same(message, Activity.Current);
+    }
 
     [Fact]
     public void IsAlive_LookupNeverAnswers_AnswersAtOnceWithoutWaiting()
