@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 
@@ -25,14 +26,22 @@ public static class GatewayTelemetryExtensions
     /// i.e. several records per delivered message on every silo and edge. Byte totals stay available through
     /// Orleans' header-bytes counters.
     /// </summary>
+    /// <remarks>
+    /// <see cref="MessageSizesKey"/> = true exports them anyway, for diagnosing hops (bench/hops counts the messages per
+    /// connection kind from them: client to gateway, silo to silo).
+    /// </remarks>
     internal static readonly string[] DroppedOrleansInstruments =
         ["orleans-messaging-sent-messages-size", "orleans-messaging-received-messages-size"];
 
+    /// <summary>Configuration key: export Orleans' per-message size histograms (off by default: see <see cref="DroppedOrleansInstruments"/>).</summary>
+    public const string MessageSizesKey = "Gateway:Telemetry:MessageSizes";
+
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder, params string[] meters)
     {
+        var messageSizes = builder.Configuration.GetValue<bool>(MessageSizesKey);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter([GrainsMeterName, OrleansMeterName, KafkaMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", .. meters])
-            .AddView(instrument => instrument.Meter.Name == OrleansMeterName && DroppedOrleansInstruments.Contains(instrument.Name)
+            .AddView(instrument => !messageSizes && instrument.Meter.Name == OrleansMeterName && DroppedOrleansInstruments.Contains(instrument.Name)
                 ? MetricStreamConfiguration.Drop
                 : null)
             .AddPrometheusExporter());

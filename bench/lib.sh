@@ -125,8 +125,8 @@ start_edge() { # index (1-based)
     $(cluster_of_edge "$i") \
     Gateway__Auth__Issuer=bench Gateway__Auth__Audience=ogw Gateway__Auth__Keys__0__Id=bench \
     Gateway__Auth__Keys__0__Algorithm=HS256 Gateway__Auth__Keys__0__Secret="$SECRET" Gateway__Auth__DefaultChannels__0='*' \
-# EDGE_ENV: extra edge settings, space-separated KEY=VALUE (e.g. Gateway__Edge__ConnectionLevelUpgrade=false)
-    Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN" Gateway__Drain__BatchSize="${DRAIN_BATCH:-500}"
+    Gateway__Edge__MaxConnections=60000 Gateway__Drain__AdminToken="$ADMIN_TOKEN" Gateway__Drain__BatchSize="${DRAIN_BATCH:-500}" \
+    ${EDGE_ENV:-}
   # A combined edge is a silo: the next one joins through it, so it must be up first.
   ((GW_SILOS == 0)) && wait_ready "http://127.0.0.1:$port/health/ready" "edge$i" "$(pid_of "edge$i")"
   return 0

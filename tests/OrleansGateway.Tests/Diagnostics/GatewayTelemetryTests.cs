@@ -27,6 +27,23 @@ public sealed class GatewayTelemetryTests
     }
 
     [Fact]
+    public async Task AddGatewayTelemetry_MessageSizesConfigured_OrleansPerMessageSizeHistogramsExported()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration[GatewayTelemetryExtensions.MessageSizesKey] = "true";
+        builder.AddGatewayTelemetry();
+        await using var app = builder.Build();
+        _ = app.Services.GetRequiredService<MeterProvider>();
+
+        using var meter = new Meter(GatewayTelemetryExtensions.OrleansMeterName);
+        var sent = meter.CreateHistogram<int>(GatewayTelemetryExtensions.DroppedOrleansInstruments[0], "bytes");
+        var received = meter.CreateHistogram<int>(GatewayTelemetryExtensions.DroppedOrleansInstruments[1], "bytes");
+
+        Assert.True(sent.Enabled);
+        Assert.True(received.Enabled);
+    }
+
+    [Fact]
     public void AddGatewayTelemetry_MeterNames_AreTheOnesGrainsAndKafkaEmitOn() =>
         Assert.Equal(
             [OrleansGateway.Grains.Edges.GrainMetrics.MeterName, OrleansGateway.Streams.Kafka.KafkaStreamMetrics.MeterName],
