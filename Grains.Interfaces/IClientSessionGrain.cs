@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using System.ComponentModel;
 
 namespace OrleansGateway.Grains;
@@ -31,6 +32,23 @@ public interface IClientSessionGrain : IGrainWithStringKey
     /// <summary>Detaches a session. Idempotent.</summary>
     [Alias("Detach")]
     Task DetachAsync(string edgeId, long sessionId);
+
+    /// <summary>
+    /// Detaches a session, saying why it ended (the <c>disconnected</c> lifecycle event's <c>reason</c> and
+    /// <c>code</c>). Idempotent. Edges call it only with <c>Disconnected</c> events on (<see cref="GatewayEventsOptions"/>),
+    /// which needs silos of this release: with events off they keep calling <see cref="DetachAsync(string, long)"/>,
+    /// so mixed releases during a rolling deploy keep working.
+    /// </summary>
+    [Alias("DetachWithReason")]
+    Task DetachAsync(string edgeId, long sessionId, string reason, int? code);
+
+    /// <summary>
+    /// A session subscribed to or unsubscribed from <paramref name="channel"/>: the <c>subscribed</c>/<c>unsubscribed</c>
+    /// lifecycle events. One-way: the <c>sub</c> is answered without waiting for it. Edges call it only with those
+    /// events on (as <see cref="DetachAsync(string, long, string, int?)"/>).
+    /// </summary>
+    [OneWay, Alias("ChannelChanged")]
+    Task ChannelChangedAsync(string edgeId, long sessionId, string channel, bool subscribed);
 
     /// <summary>Messages retained after <paramref name="afterSeq"/>, in order (edges use it to repair a gap).</summary>
     [Alias("ReadSince")]
