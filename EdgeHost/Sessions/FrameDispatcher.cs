@@ -132,16 +132,18 @@ internal sealed partial class FrameDispatcher(
     {
         var report = _events.Produces(LifecycleEventKinds.Unsubscribed) && Array.IndexOf(session.Streams.Channels(), frame.Channel) >= 0;
         await channels.UnsubscribeAsync(session.Streams, frame.Channel!);
-        session.Send(JsonFrameCodec.Ok(frame.Id));
         if (report)
         {
+            // Before the ok: whatever the client does next (a close) reaches its grain after this.
             ReportChannel(session, frame.Channel!, subscribed: false);
         }
+
+        session.Send(JsonFrameCodec.Ok(frame.Id));
     }
 
     /// <summary>
     /// Tells the client's grain, which produces the <c>subscribed</c>/<c>unsubscribed</c> event in order with the client's
-    /// other events (Grains/ClientGrain.Events.cs). One-way and after the reply: the client never waits for it.
+    /// other events (Grains/ClientGrain.Events.cs). One-way: the client never waits for it.
     /// </summary>
     private void ReportChannel(ClientSession session, string channel, bool subscribed)
     {
