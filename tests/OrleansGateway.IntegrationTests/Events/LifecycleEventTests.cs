@@ -89,25 +89,19 @@ public sealed class LifecycleEventTests(EventsGatewayCluster cluster) : IClassFi
         var dave = Unique("dave");
         var channel = Unique("room:events");
         await using var events = await LifecycleEventRecorder.StartAsync(cluster.Backend);
+        // Left running: the fixture stops it with the others.
         var edge = await cluster.StartEdgeAsync(new Dictionary<string, string?> { ["Gateway:Events:Kinds"] = "Connected, Disconnected" });
-        try
+        await using (var client = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256(dave)))
         {
-            await using (var client = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256(dave)))
-            {
-                await client.WaitForFrameAsync("welcome");
-                Assert.Equal("ok", (await client.RequestAsync($$"""{"t":"sub","id":"$id","ch":"{{channel}}"}""")).Type());
-                Assert.Equal("ok", (await client.RequestAsync($$"""{"t":"unsub","id":"$id","ch":"{{channel}}"}""")).Type());
-                await client.CloseAsync();
-            }
+            await client.WaitForFrameAsync("welcome");
+            Assert.Equal("ok", (await client.RequestAsync($$"""{"t":"sub","id":"$id","ch":"{{channel}}"}""")).Type());
+            Assert.Equal("ok", (await client.RequestAsync($$"""{"t":"unsub","id":"$id","ch":"{{channel}}"}""")).Type());
+            await client.CloseAsync();
+        }
 
-            // The client's events are in order: had the edge reported the sub or unsub, it would precede the disconnected.
-            var seen = await events.WaitForAsync(dave, 2);
-            Assert.Equal([Connected, Disconnected], seen.Select(e => e.Kind));
-        }
-        finally
-        {
-            await cluster.KillEdgeAsync(edge);
-        }
+        // The client's events are in order: had the edge reported the sub or unsub, it would precede the disconnected.
+        var seen = await events.WaitForAsync(dave, 2);
+        Assert.Equal([Connected, Disconnected], seen.Select(e => e.Kind));
     }
 
     private async Task ConnectAndCloseAsync(string clientId, long? lastSeq)
