@@ -1,4 +1,3 @@
-using Orleans.Concurrency;
 using System.ComponentModel;
 
 namespace OrleansGateway.Grains;
@@ -44,10 +43,11 @@ public interface IClientSessionGrain : IGrainWithStringKey
 
     /// <summary>
     /// A session subscribed to or unsubscribed from <paramref name="channel"/>: the <c>subscribed</c>/<c>unsubscribed</c>
-    /// lifecycle events. One-way: the <c>sub</c> is answered without waiting for it. Edges call it only with those
-    /// events on (as <see cref="DetachAsync(string, long, string, int?)"/>).
+    /// lifecycle events. Not one-way: the edge awaits it (after answering the client) before the session's next frame, so
+    /// the grain sees the change before a later detach. Edges call it only with those events on (as
+    /// <see cref="DetachAsync(string, long, string, int?)"/>).
     /// </summary>
-    [OneWay, Alias("ChannelChanged")]
+    [Alias("ChannelChanged")]
     Task ChannelChangedAsync(string edgeId, long sessionId, string channel, bool subscribed);
 
     /// <summary>Messages retained after <paramref name="afterSeq"/>, in order (edges use it to repair a gap).</summary>

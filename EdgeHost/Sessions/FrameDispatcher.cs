@@ -20,6 +20,7 @@ internal sealed partial class FrameDispatcher(
     GrainRefs grains,
     ChannelSubscriptions channels,
     IUpstreamPublisher upstream,
+    GrainCallPolicy calls,
     JwtAuthenticator authenticator,
     IOptions<LimitsOptions> limits,
     LocalEdge edge,
@@ -124,7 +125,7 @@ internal sealed partial class FrameDispatcher(
         }
         else if (_events.Produces(LifecycleEventKinds.Subscribed))
         {
-            ReportChannel(session, channel, subscribed: true);
+            await ReportChannelAsync(session, channel, subscribed: true);
         }
     }
 
@@ -132,24 +133,24 @@ internal sealed partial class FrameDispatcher(
     {
         var report = _events.Produces(LifecycleEventKinds.Unsubscribed) && Array.IndexOf(session.Streams.Channels(), frame.Channel) >= 0;
         await channels.UnsubscribeAsync(session.Streams, frame.Channel!);
+        session.Send(JsonFrameCodec.Ok(frame.Id));
         if (report)
         {
-            // Before the ok: whatever the client does next (a close) reaches its grain after this.
-            ReportChannel(session, frame.Channel!, subscribed: false);
+            await ReportChannelAsync(session, frame.Channel!, subscribed: false);
         }
-
-        session.Send(JsonFrameCodec.Ok(frame.Id));
     }
 
     /// <summary>
     /// Tells the client's grain, which produces the <c>subscribed</c>/<c>unsubscribed</c> event in order with the client's
-    /// other events (Grains/ClientGrain.Events.cs). One-way: the client never waits for it.
+    /// other events (Grains/ClientGrain.Events.cs). After the client's answer, so it never waits for it; awaited before the
+    /// session's next frame (or its detach at close) so the grain sees them in this order: a one-way call was seen to
+    /// reach the grain after the session's later detach (Events_ConnectSubscribeUnsubscribeClose_BackendSeesEachInOrder).
     /// </summary>
-    private void ReportChannel(ClientSession session, string channel, bool subscribed)
+    private async Task ReportChannelAsync(ClientSession session, string channel, bool subscribed)
     {
         try
         {
-            _ = grains.Client(session.ClientId).ChannelChangedAsync(edge.EdgeId, session.SessionId, channel, subscribed);
+            await calls.OnceAsync(grains.Client(session.ClientId).ChannelChangedAsync(edge.EdgeId, session.SessionId, channel, subscribed));
         }
         catch (Exception ex)
         {
