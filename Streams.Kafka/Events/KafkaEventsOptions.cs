@@ -24,17 +24,8 @@ public sealed class KafkaEventsOptions : KafkaClientOptions
 
     private protected override void Describe(StringBuilder text) => text.Append("MessageTimeout = ").Append(MessageTimeout).Append(", ");
 
-    /// <summary>Idempotent producer, acks from all in-sync replicas: retries never reorder or repeat a client's events.</summary>
-    internal ProducerConfig ToProducerConfig()
-    {
-        var config = new ProducerConfig();
-        ApplyTo(config);
-        config.Acks = Acks.All;
-        config.EnableIdempotence = true;
-        config.MessageTimeoutMs = (int)MessageTimeout.TotalMilliseconds;
-        config.LingerMs = 5; // events are small and many at a connect storm: batch them a little
-        return config;
-    }
+    /// <summary>Retries never reorder or repeat a client's events; a little batching, for connect storms.</summary>
+    internal ProducerConfig ToProducerConfig() => ToIdempotentProducerConfig(MessageTimeout, linger: TimeSpan.FromMilliseconds(5));
 }
 
 /// <summary>Validates <see cref="KafkaEventsOptions"/>, reporting all failures at once.</summary>
@@ -45,10 +36,7 @@ internal sealed class KafkaEventsOptionsValidator : IValidateOptions<KafkaEvents
         const string section = KafkaEventsOptions.SectionName;
         var failures = new List<string>();
         options.Validate(section, failures);
-        if (options.MessageTimeout < TimeSpan.FromMilliseconds(100) || options.MessageTimeout > TimeSpan.FromMinutes(5))
-        {
-            failures.Add($"{section}:MessageTimeout must be between 100 ms and 5 minutes (was {options.MessageTimeout}).");
-        }
+        KafkaClientOptions.ValidateMessageTimeout(section, options.MessageTimeout, failures);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
