@@ -32,6 +32,24 @@ public interface IClientSessionGrain : IGrainWithStringKey
     [Alias("Detach")]
     Task DetachAsync(string edgeId, long sessionId);
 
+    /// <summary>
+    /// Detaches a session, saying why it ended (the <c>disconnected</c> lifecycle event's <c>reason</c> and
+    /// <c>code</c>). Idempotent. Edges call it only with <c>Disconnected</c> events on (<see cref="GatewayEventsOptions"/>),
+    /// which needs silos of this release: with events off they keep calling <see cref="DetachAsync(string, long)"/>,
+    /// so mixed releases during a rolling deploy keep working.
+    /// </summary>
+    [Alias("DetachWithReason")]
+    Task DetachAsync(string edgeId, long sessionId, string reason, int? code);
+
+    /// <summary>
+    /// A session subscribed to or unsubscribed from <paramref name="channel"/>: the <c>subscribed</c>/<c>unsubscribed</c>
+    /// lifecycle events. Not one-way: the edge awaits it (after answering the client) before the session's next frame, so
+    /// the grain sees the change before a later detach. Edges call it only with those events on (as
+    /// <see cref="DetachAsync(string, long, string, int?)"/>).
+    /// </summary>
+    [Alias("ChannelChanged")]
+    Task ChannelChangedAsync(string edgeId, long sessionId, string channel, bool subscribed);
+
     /// <summary>Messages retained after <paramref name="afterSeq"/>, in order (edges use it to repair a gap).</summary>
     [Alias("ReadSince")]
     Task<StreamReplay> ReadSinceAsync(long afterSeq);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
+using OrleansGateway.Grains.Events;
 using OrleansGateway.Grains.MessageLogs;
 
 namespace OrleansGateway.Grains;
@@ -9,9 +10,18 @@ namespace OrleansGateway.Grains;
 /// never interleave, which is what makes the resume seam gap-free.
 /// </summary>
 [ImplicitStreamSubscription(InboundStreams.ClientNamespace)]
-internal sealed partial class ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores)
-    : MessageLogGrain(options.Value, time, edges, metrics, stores), IClientGrain, IClientSessionGrain
+internal sealed partial class ClientGrain : MessageLogGrain, IClientGrain, IClientSessionGrain
 {
+    public ClientGrain(IOptions<MailboxOptions> options, TimeProvider time, EdgeDirectory edges, GrainMetrics metrics, MessageLogStoreFactory stores, LifecycleEventEmitter events)
+        : base(options.Value, time, edges, metrics, stores)
+    {
+        _events = events;
+        if (events.Produces(LifecycleEventKinds.Disconnected))
+        {
+            Edges.Lapsed = EdgeLost;
+        }
+    }
+
     protected override string Kind => "client";
 
     protected override string LogMigrationKey => "mailbox";
@@ -29,16 +39,31 @@ internal sealed partial class ClientGrain(IOptions<MailboxOptions> options, Time
             return new StreamReplay(MessageLog.Seq, false, []) { SessionLimitReached = true };
         }
 
+        var known = Edges.Contains(edgeId, sessionId);
         Edges.Add(edgeId, edge, sessionId);
         UpdateKeepAlive();
-        return Read(lastSeq);
+        var replay = Read(lastSeq);
+        if (!known)
+        {
+            Connected(edgeId, sessionId, lastSeq is not null, replay.Recovered);
+        }
+
+        return replay;
     }
 
-    public Task DetachAsync(string edgeId, long sessionId)
+    public Task DetachAsync(string edgeId, long sessionId) => DetachAsync(edgeId, sessionId, LifecycleEventReasons.Unknown, null);
+
+    public Task DetachAsync(string edgeId, long sessionId, string reason, int? code)
     {
+        var known = Edges.Contains(edgeId, sessionId);
         if (Edges.RemoveSession(edgeId, sessionId))
         {
             UpdateKeepAlive();
+        }
+
+        if (known)
+        {
+            Disconnected(edgeId, sessionId, reason, code);
         }
 
         return Task.CompletedTask;

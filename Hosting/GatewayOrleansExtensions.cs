@@ -72,6 +72,9 @@ public static class GatewayOrleansExtensions
                     // The pulling agent's poll period is the floor of Kafka → client latency (Orleans' default: 100 ms).
                     stream.ConfigurePullingAgent(o => o.Configure(a => a.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
                 });
+
+            // Lifecycle events take the path of the gateway's other traffic to backends: Kafka when it is configured.
+            silo.Services.AddKafkaLifecycleEvents();
         }
 
         silo.Services.AddEdgeLeaseOptions();

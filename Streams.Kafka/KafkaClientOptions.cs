@@ -69,6 +69,30 @@ public abstract class KafkaClientOptions
         }
     }
 
+    /// <summary>
+    /// A producer that neither repeats nor reorders a record by its own retries (idempotent, acks from all in-sync
+    /// replicas), retrying each record until <paramref name="messageTimeout"/>: the edge's upstream and the silos' events.
+    /// </summary>
+    internal ProducerConfig ToIdempotentProducerConfig(TimeSpan messageTimeout, TimeSpan linger)
+    {
+        var config = new ProducerConfig();
+        ApplyTo(config);
+        config.Acks = Acks.All;
+        config.EnableIdempotence = true;
+        config.MessageTimeoutMs = (int)messageTimeout.TotalMilliseconds;
+        config.LingerMs = linger.TotalMilliseconds;
+        return config;
+    }
+
+    /// <summary>Checks a producer's <c>MessageTimeout</c>: 100 ms to 5 minutes.</summary>
+    internal static void ValidateMessageTimeout(string section, TimeSpan messageTimeout, List<string> failures)
+    {
+        if (messageTimeout < TimeSpan.FromMilliseconds(100) || messageTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{section}:MessageTimeout must be between 100 ms and 5 minutes (was {messageTimeout}).");
+        }
+    }
+
     /// <summary>Checks the connection settings, adding one message per failure.</summary>
     internal void Validate(string section, List<string> failures)
     {

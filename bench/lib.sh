@@ -93,6 +93,8 @@ kill_now() { # name...: the measurements are over and nothing needs preserving (
 
 start_cluster() { # GW_SILOS silos; then start_edge N for each edge
   CLUSTER=(Gateway__Cluster__ClusterId="bench-$STAMP${CLUSTER_SUFFIX:-}" Gateway__Cluster__ServiceId="bench-$STAMP${CLUSTER_SUFFIX:-}" ASPNETCORE_ENVIRONMENT=Production)
+  # EVENTS=1: every lifecycle event kind on, silos and edges alike (docs/events.md), to the silos' memory stream
+  [[ ${EVENTS:-0} == 1 ]] && CLUSTER+=(Gateway__Events__Kinds=Connected,Disconnected,Subscribed,Unsubscribed)
   ((GW_SILOS == 0)) && echo "== combined: every edge co-hosts a silo${SERVER_CPUS:+ (on cpu $SERVER_CPUS)}"
   ((GW_SILOS > 0)) && echo "== starting $GW_SILOS silo(s)${SERVER_CPUS:+ on cpu $SERVER_CPUS}"
   local i

@@ -11,6 +11,7 @@ using OrleansGateway.EdgeHost.ServerApi;
 using OrleansGateway.EdgeHost.Sessions;
 using OrleansGateway.EdgeHost.Termination;
 using OrleansGateway.EdgeHost.Upstream;
+using OrleansGateway.Grains;
 using OrleansGateway.EdgeHost.Upstream.Kafka;
 using OrleansGateway.Hosting;
 
@@ -77,6 +78,8 @@ internal static class EdgeHostingExtensions
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
 
+        // Which lifecycle events the silos produce: the edge reports close reasons and channel changes only for those.
+        services.AddGatewayEventsOptions();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<JwtAuthenticator>();
         services.AddSingleton<SessionRegistry>();
@@ -131,7 +134,8 @@ internal static class EdgeHostingExtensions
             sp.GetRequiredService<IOptions<AuthOptions>>().Value.ClockSkew,
             sp.GetRequiredService<IOptions<EdgeOptions>>().Value,
             sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
-            sp.GetRequiredService<ILogger<ClientSession>>()));
+            sp.GetRequiredService<ILogger<ClientSession>>(),
+            sp.GetRequiredService<IOptions<GatewayEventsOptions>>().Value));
 
         // Registered after UseOrleans*: the drain runs in StoppingAsync, before any hosted service stops (Kestrel,
         // lease and Orleans client still up: grains keep pushing until the last session is gone), then the lease, then Orleans.

@@ -35,6 +35,16 @@ internal sealed record CloseReason(string? ByeCode, WebSocketCloseStatus Status,
     /// <summary>The client already has its maximum number of sessions across the cluster.</summary>
     public static readonly CloseReason TooManySessions = new(null, (WebSocketCloseStatus)1013, "too many sessions of this client", true);
 
+    /// <summary>The <c>reason</c> of the <c>disconnected</c> lifecycle event (docs/events.md): the <c>bye</c> code, else a snake_case name.</summary>
+    public string EventReason => ByeCode ?? Description switch
+    {
+        "normal" => "normal",
+        "frame too large" => "frame_too_large",
+        "try again later" => "try_again_later",
+        "too many sessions of this client" => "too_many_sessions",
+        _ => Description.Replace(' ', '_'),
+    };
+
     /// <summary>Maps a <c>bye</c> code asked for by a backend to its close reason.</summary>
     public static CloseReason FromByeCode(string code) => code switch
     {

@@ -11,7 +11,8 @@ namespace OrleansGateway.EdgeHost.ServerApi;
 /// </summary>
 internal sealed class ApiKeys
 {
-    private const string Scheme = "apikey";
+    /// <summary>The <c>Authorization</c> scheme: <c>apikey &lt;key&gt;</c> (also the OpenAPI security scheme's name).</summary>
+    internal const string Scheme = "apikey";
     private readonly (byte[] Digest, ServerApiKey Key)[] _keys;
 
     public ApiKeys(IOptions<ServerApiOptions> options) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Sessions;
 
@@ -51,6 +52,19 @@ internal static class ServerApiHostingExtensions
                 document.Info.Description = "JSON over HTTP for backends (docs/server-api.md). Every call needs `Authorization: apikey <key>`; errors are RFC 9457 problem documents with a stable `type`.";
                 // The served document must equal the committed one whatever host and port it was fetched from.
                 document.Servers = [];
+                // Every call needs the key: one document-wide requirement, so generated clients send it on each.
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes = new Dictionary<string, IOpenApiSecurityScheme>
+                {
+                    [ApiKeys.Scheme] = new OpenApiSecurityScheme
+                    {
+                        Type = SecuritySchemeType.ApiKey,
+                        In = ParameterLocation.Header,
+                        Name = "Authorization",
+                        Description = "`Authorization: apikey <key>`: a key from Gateway:ServerApi:Keys (several may be valid at once, for rotation; a read-only key is refused on sends, publishes and disconnects).",
+                    },
+                };
+                document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeys.Scheme, document)] = [] }];
                 return Task.CompletedTask;
             });
         });

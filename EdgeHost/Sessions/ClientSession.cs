@@ -3,6 +3,7 @@ using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Draining;
 using OrleansGateway.EdgeHost.Protocol;
+using OrleansGateway.Grains;
 
 namespace OrleansGateway.EdgeHost.Sessions;
 
@@ -358,7 +359,18 @@ internal sealed partial class ClientSession : IDrainableSession, IExpiringSessio
             await _services.Calls.RepeatableAsync(
                 static async session =>
                 {
-                    await session._services.Grains.Client(session.ClientId).DetachAsync(session._services.Edge.EdgeId, session.SessionId);
+                    var grain = session._services.Grains.Client(session.ClientId);
+                    if (session._services.Events?.Produces(LifecycleEventKinds.Disconnected) == true)
+                    {
+                        // Only then: silos of an earlier release do not know this call (IClientSessionGrain).
+                        var close = session._close ?? Protocol.CloseReason.Normal;
+                        await grain.DetachAsync(session._services.Edge.EdgeId, session.SessionId, close.EventReason, (int)close.Status);
+                    }
+                    else
+                    {
+                        await grain.DetachAsync(session._services.Edge.EdgeId, session.SessionId);
+                    }
+
                     return true;
                 },
                 this,

@@ -20,8 +20,11 @@ internal sealed partial class FrameDispatcher(
     GrainRefs grains,
     ChannelSubscriptions channels,
     IUpstreamPublisher upstream,
+    GrainCallPolicy calls,
     JwtAuthenticator authenticator,
     IOptions<LimitsOptions> limits,
+    LocalEdge edge,
+    IOptions<GatewayEventsOptions> events,
     ILogger<FrameDispatcher> logger)
 {
     private const string KeyReused = "key already used with other data";
@@ -30,6 +33,7 @@ internal sealed partial class FrameDispatcher(
     internal const int PresencePageSize = 100;
 
     private readonly int _maxSubscriptions = limits.Value.MaxSubscriptionsPerSession;
+    private readonly GatewayEventsOptions _events = events.Value;
 
     public Task DispatchAsync(ClientSession session, ClientFrame frame) =>
         EdgeTracing.DispatchAsync(this, session, frame, static (dispatcher, session, frame) => dispatcher.DispatchCoreAsync(session, frame));
@@ -119,12 +123,40 @@ internal sealed partial class FrameDispatcher(
         {
             session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "already subscribed to this channel"));
         }
+        else if (_events.Produces(LifecycleEventKinds.Subscribed))
+        {
+            await ReportChannelAsync(session, channel, subscribed: true);
+        }
     }
 
     private async Task UnsubscribeAsync(ClientSession session, ClientFrame frame)
     {
+        var report = _events.Produces(LifecycleEventKinds.Unsubscribed) && Array.IndexOf(session.Streams.Channels(), frame.Channel) >= 0;
         await channels.UnsubscribeAsync(session.Streams, frame.Channel!);
         session.Send(JsonFrameCodec.Ok(frame.Id));
+        if (report)
+        {
+            await ReportChannelAsync(session, frame.Channel!, subscribed: false);
+        }
+    }
+
+    /// <summary>
+    /// Tells the client's grain, which produces the <c>subscribed</c>/<c>unsubscribed</c> event in order with the client's
+    /// other events (Grains/ClientGrain.Events.cs). After the client's answer, so it never waits for it; awaited before the
+    /// session's next frame (or its detach at close) so the grain sees them in this order: a one-way call was seen to
+    /// reach the grain after the session's later detach (Events_ConnectSubscribeUnsubscribeClose_BackendSeesEachInOrder).
+    /// </summary>
+    private async Task ReportChannelAsync(ClientSession session, string channel, bool subscribed)
+    {
+        try
+        {
+            await calls.OnceAsync(grains.Client(session.ClientId).ChannelChangedAsync(edge.EdgeId, session.SessionId, channel, subscribed));
+        }
+        catch (Exception ex)
+        {
+            // A lost event, not a failed sub: the subscription itself stands (docs/events.md, "Delivery").
+            Log.ChannelEventNotSent(logger, ex, session.ClientId);
+        }
     }
 
     private Task PublishAsync(ClientSession session, ClientFrame frame)
@@ -374,5 +406,8 @@ internal sealed partial class FrameDispatcher(
 
         [LoggerMessage(302, LogLevel.Warning, "A keyed up frame from client {ClientId} was produced but its key not recorded: a repeat may be produced again", EventName = "UpstreamKeyNotRecorded")]
         public static partial void UpstreamKeyNotRecorded(ILogger logger, Exception exception, string clientId);
+
+        [LoggerMessage(303, LogLevel.Warning, "A subscribed/unsubscribed event of client {ClientId} could not be handed to its grain", EventName = "ChannelEventNotSent")]
+        public static partial void ChannelEventNotSent(ILogger logger, Exception exception, string clientId);
     }
 }

@@ -1,6 +1,7 @@
 using OrleansGateway.EdgeHost.Cluster;
 using OrleansGateway.EdgeHost.Configuration;
 using OrleansGateway.EdgeHost.Diagnostics;
+using OrleansGateway.Grains;
 
 namespace OrleansGateway.EdgeHost.Sessions;
 
@@ -18,4 +19,5 @@ internal sealed record SessionServices(
     TimeSpan TokenClockSkew,
     EdgeOptions Options,
     LimitsOptions Limits,
-    ILogger<ClientSession> Logger);
+    ILogger<ClientSession> Logger,
+    GatewayEventsOptions? Events = null);

@@ -15,6 +15,12 @@ internal sealed class EdgeSessions(EdgeDirectory directory, ITrackedGrain grain)
 
     public int EdgeCount => _edges.Length;
 
+    /// <summary>
+    /// Told the edge id and session ids of each edge dropped because its lease lapsed (a client grain's <c>edge_lost</c>
+    /// events); null when nobody listens, the default.
+    /// </summary>
+    public Action<string, long[]>? Lapsed { get; set; }
+
     public int SessionCount
     {
         get
@@ -165,10 +171,11 @@ internal sealed class EdgeSessions(EdgeDirectory directory, ITrackedGrain grain)
 
         foreach (var route in lapsed)
         {
-            var sessions = Find(route.EdgeId)?.Sessions.Length ?? 0;
+            var sessions = Find(route.EdgeId)?.Sessions ?? [];
             if (RemoveEdge(route.EdgeId))
             {
-                directory.EdgeLapsed(grain.GrainId, route.EdgeId, sessions);
+                directory.EdgeLapsed(grain.GrainId, route.EdgeId, sessions.Length);
+                Lapsed?.Invoke(route.EdgeId, sessions);
             }
         }
 

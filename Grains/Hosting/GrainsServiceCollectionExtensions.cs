@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansGateway.Grains.Edges;
+using OrleansGateway.Grains.Events;
 using OrleansGateway.Grains.MessageLogs;
 using OrleansGateway.Grains.Members;
 
@@ -40,6 +42,10 @@ public static class GrainsServiceCollectionExtensions
         services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PresenceOptions>, PresenceOptionsValidator>();
         services.AddEdgeLeaseOptions();
+        services.AddGatewayEventsOptions();
+        // The memory stream unless the silo's Kafka registered its own (AddGatewaySilo runs first).
+        services.TryAddSingleton<ILifecycleEventPublisher, MemoryStreamLifecycleEventPublisher>();
+        services.AddSingleton<LifecycleEventEmitter>();
         services.AddSingleton<EdgeDirectory>();
         services.AddHostedService<EdgeSweeper>();
         services.AddSingleton<GrainMetrics>();

@@ -40,12 +40,18 @@ internal sealed class GatewayBackend(IClusterClient cluster, IOptions<GatewayBac
     public async Task<IAsyncDisposable> SubscribeUpstreamAsync(string topic, Func<UpstreamMessage, Task> handler)
     {
         var stream = cluster.GetStreamProvider(UpstreamStreams.ProviderName).GetStream<UpstreamMessage>(StreamId.Create(UpstreamStreams.Namespace, topic));
-        return new Subscription(await stream.SubscribeAsync((message, _) => handler(message)));
+        return new Subscription<UpstreamMessage>(await stream.SubscribeAsync((message, _) => handler(message)));
+    }
+
+    public async Task<IAsyncDisposable> SubscribeLifecycleAsync(Func<LifecycleEvent, Task> handler, string topic = GatewayEventsOptions.DefaultTopic)
+    {
+        var stream = cluster.GetStreamProvider(LifecycleEvents.ProviderName).GetStream<LifecycleEvent>(StreamId.Create(topic, LifecycleEvents.StreamKey));
+        return new Subscription<LifecycleEvent>(await stream.SubscribeAsync((e, _) => handler(e)));
     }
 
     private byte[] Serialize<T>(T message) => JsonSerializer.SerializeToUtf8Bytes(message, _options.SerializerOptions);
 
-    private sealed class Subscription(StreamSubscriptionHandle<UpstreamMessage> handle) : IAsyncDisposable
+    private sealed class Subscription<T>(StreamSubscriptionHandle<T> handle) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync() => await handle.UnsubscribeAsync();
     }

@@ -37,4 +37,15 @@ public interface IGatewayBackend
     /// memory stream, when Kafka is not configured). Dispose the result to stop.
     /// </summary>
     Task<IAsyncDisposable> SubscribeUpstreamAsync(string topic, Func<UpstreamMessage, Task> handler);
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> for every connection lifecycle event the silos produce (<c>connected</c>,
+    /// <c>disconnected</c>, <c>subscribed</c>, <c>unsubscribed</c>: those turned on in <c>Gateway:Events:Kinds</c>) on the
+    /// gateway's memory stream, when Kafka is not configured (with Kafka, consume the events topic and read each value
+    /// with <see cref="LifecycleEventJson.TryRead"/>). One client's events arrive in order; at least once (docs/events.md).
+    /// Dispose the result to stop.
+    /// </summary>
+    /// <param name="handler">Called once per event, one at a time.</param>
+    /// <param name="topic">The silos' <c>Gateway:Events:Topic</c>; default <see cref="GatewayEventsOptions.DefaultTopic"/>.</param>
+    Task<IAsyncDisposable> SubscribeLifecycleAsync(Func<LifecycleEvent, Task> handler, string topic = GatewayEventsOptions.DefaultTopic);
 }

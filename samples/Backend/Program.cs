@@ -5,11 +5,13 @@
 //   1. asks whether <client> is online and how many sessions it has,
 //   2. sends it a direct message (its mailbox keeps it if it is offline),
 //   3. publishes on <channel>,
-//   4. prints every `up` frame clients send (topic "orders") for 30 seconds.
+//   4. prints every `up` frame clients send (topic "orders") and who connects and disconnects, for 30 seconds
+//      (lifecycle events are off by default: start the gateway with Gateway__Events__Kinds="Connected, Disconnected").
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansGateway.Backend;
+using OrleansGateway.Grains;
 using OrleansGateway.Hosting;
 
 var clientId = args.ElementAtOrDefault(0) ?? "alice";
@@ -33,6 +35,16 @@ Console.WriteLine($"published on {channel}: off {published.Position}");
 await using (await gateway.SubscribeUpstreamAsync("orders", m =>
 {
     Console.WriteLine($"up from {m.ClientId} on {m.Topic}: {Encoding.UTF8.GetString(m.Data)}");
+    return Task.CompletedTask;
+}))
+await using (await gateway.SubscribeLifecycleAsync(e =>
+{
+    Console.WriteLine(e.Kind switch
+    {
+        LifecycleEventKinds.Connected => $"{e.ClientId} connected on edge {e.EdgeId} (resumed={e.Resumed}, recovered={e.Recovered})",
+        LifecycleEventKinds.Disconnected => $"{e.ClientId} disconnected from edge {e.EdgeId}: {e.Reason}",
+        _ => $"{e.ClientId} {LifecycleEvents.Name(e.Kind)} {e.Channel}",
+    });
     return Task.CompletedTask;
 }))
 {

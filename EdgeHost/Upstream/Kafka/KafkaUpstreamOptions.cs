@@ -34,16 +34,7 @@ internal sealed class KafkaUpstreamOptions : KafkaClientOptions
             .Append("Linger = ").Append(Linger).Append(", ");
 
     /// <summary>Idempotent producer, acks from all in-sync replicas.</summary>
-    internal ProducerConfig ToProducerConfig()
-    {
-        var config = new ProducerConfig();
-        ApplyTo(config);
-        config.Acks = Acks.All;
-        config.EnableIdempotence = true;
-        config.MessageTimeoutMs = (int)MessageTimeout.TotalMilliseconds;
-        config.LingerMs = Linger.TotalMilliseconds;
-        return config;
-    }
+    internal ProducerConfig ToProducerConfig() => ToIdempotentProducerConfig(MessageTimeout, Linger);
 }
 
 /// <summary>Validates <see cref="KafkaUpstreamOptions"/>, reporting all failures at once.</summary>
@@ -60,10 +51,7 @@ internal sealed class KafkaUpstreamOptionsValidator : IValidateOptions<KafkaUpst
             failures.Add($"{section}:Topic is required.");
         }
 
-        if (options.MessageTimeout < TimeSpan.FromMilliseconds(100) || options.MessageTimeout > TimeSpan.FromMinutes(5))
-        {
-            failures.Add($"{section}:MessageTimeout must be between 100 ms and 5 minutes (was {options.MessageTimeout}).");
-        }
+        KafkaClientOptions.ValidateMessageTimeout(section, options.MessageTimeout, failures);
 
         if (options.Linger < TimeSpan.Zero || options.Linger >= options.MessageTimeout)
         {

@@ -46,6 +46,17 @@ public sealed class ServerApiDocumentTests(ServerApiGatewayCluster cluster)
             paths);
     }
 
+    [Fact]
+    public async Task OpenApiDocument_Served_DeclaresTheApiKeySchemeForEveryCall()
+    {
+        using var http = cluster.Api(key: null);
+        var document = JsonNode.Parse(await http.GetStringAsync("/openapi/server-api.json"))!;
+        var scheme = document["components"]!["securitySchemes"]!["apikey"]!;
+        Assert.Equal(("apiKey", "header", "Authorization"), (scheme["type"]!.GetValue<string>(), scheme["in"]!.GetValue<string>(), scheme["name"]!.GetValue<string>()));
+        var requirement = Assert.Single(document["security"]!.AsArray())!.AsObject();
+        Assert.Equal("apikey", Assert.Single(requirement).Key);
+    }
+
     private static string Normalize(string json) =>
         JsonNode.Parse(json)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }).ReplaceLineEndings("\n") + "\n";
 
