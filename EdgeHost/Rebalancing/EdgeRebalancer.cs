@@ -9,7 +9,8 @@ namespace OrleansGateway.EdgeHost.Rebalancing;
 
 /// <summary>
 /// Evens out connections across edges (<c>Gateway:Rebalance</c>, off by default). Every interval the edge reports its
-/// session count to the cluster's <see cref="IEdgeLoadGrain"/>, gets every live edge's count back, and, when it holds
+/// session count to the cluster's <see cref="IEdgeLoadGrain"/> (rebalancing on or off: that is also the cluster info's
+/// view of the edges), gets every live edge's count back, and, with rebalancing on, when it holds
 /// clearly more than the mean, tells at most one batch of its sessions <c>bye draining</c> with a jittered
 /// <c>reconnect_ms</c>, as a drain does: they resume with <c>last_seq</c> wherever the load balancer (or the SDK's url
 /// list) sends them, losing nothing. Nothing while the edge drains or holds no lease.
@@ -33,14 +34,19 @@ internal sealed partial class EdgeRebalancer(
 {
     private bool _settling;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        options.Value.Enabled ? RunAsync(stoppingToken) : Task.CompletedTask;
+    // Runs with rebalancing off too: every edge reports its count (the server API's cluster info lists them all), only
+    // rebalancing edges act on the answer.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(stoppingToken);
 
     /// <summary>One round per interval on a fixed schedule (a slow round delays the next, never adds one).</summary>
     internal async Task RunAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        Log.Enabled(logger, settings);
+        if (settings.Enabled)
+        {
+            Log.Enabled(logger, settings);
+        }
+
         using var timer = new PeriodicTimer(settings.Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -62,13 +68,18 @@ internal sealed partial class EdgeRebalancer(
         EdgeLoad[] loads;
         try
         {
-            loads = await registry.ReportAsync(edge.EdgeId, open.Length, settings.ReportTtl);
+            loads = await registry.ReportAsync(edge.EdgeId, open.Length, settings.Enabled, settings.ReportTtl);
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
             // Next round asks again; meanwhile nobody is shed on counts we do not have.
             Log.ReportFailed(logger, ex);
             return 0;
+        }
+
+        if (!settings.Enabled)
+        {
+            return 0; // reported for the cluster's view; shedding is off
         }
 
         if (_settling)

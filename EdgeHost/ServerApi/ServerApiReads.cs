@@ -92,8 +92,8 @@ internal static class ServerApiReads
     }
 
     /// <summary>
-    /// Silos from the membership table (active only), edges from the cluster's load view (edges with
-    /// <c>Gateway:Rebalance:Enabled</c> report there) plus this edge with its live count.
+    /// Silos from the membership table (active only), edges from the cluster's load view (every edge reports its count
+    /// every <c>Gateway:Rebalance:Interval</c>, rebalancing on or off) with this edge's live count instead of its report.
     /// </summary>
     public static Task<IResult> ClusterInfoAsync(ServerApiCluster cluster, LocalEdge edge, SessionRegistry sessions) =>
         CallAsync(cluster, "cluster info", async () =>

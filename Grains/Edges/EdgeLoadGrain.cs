@@ -7,12 +7,15 @@ namespace OrleansGateway.Grains.Edges;
 /// </summary>
 internal sealed class EdgeLoadGrain(TimeProvider time) : Grain, IEdgeLoadGrain
 {
-    private readonly Dictionary<string, (int Connections, DateTimeOffset ExpiresAt)> _reports = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (EdgeLoad Load, DateTimeOffset ExpiresAt)> _reports = new(StringComparer.Ordinal);
 
-    public Task<EdgeLoad[]> ReportAsync(string edgeId, int connections, TimeSpan ttl)
+    public Task<EdgeLoad[]> ReportAsync(string edgeId, int connections, TimeSpan ttl) =>
+        ReportLoadAsync(new EdgeLoad(edgeId, connections, Rebalances: true), ttl);
+
+    public Task<EdgeLoad[]> ReportLoadAsync(EdgeLoad load, TimeSpan ttl)
     {
         var now = time.GetUtcNow();
-        _reports[edgeId] = (connections, now + ttl);
+        _reports[load.EdgeId] = (load, now + ttl);
         return Task.FromResult(Live(now));
     }
 
@@ -25,7 +28,7 @@ internal sealed class EdgeLoadGrain(TimeProvider time) : Grain, IEdgeLoadGrain
         {
             if (report.ExpiresAt > now)
             {
-                live.Add(new EdgeLoad(id, report.Connections));
+                live.Add(report.Load);
             }
             else
             {

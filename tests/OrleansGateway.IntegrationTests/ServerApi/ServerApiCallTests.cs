@@ -135,4 +135,21 @@ public sealed class ServerApiCallTests(ServerApiGatewayCluster cluster)
         Assert.True(self.GetProperty("connections").GetInt32() >= 1);
         Assert.True(info.GetProperty("connections").GetInt32() >= 1);
     }
+
+    [Fact]
+    public async Task ClusterInfo_AnotherEdgeWithRebalancingOff_ListedWithItsConnections()
+    {
+        // Neither edge rebalances (the fixture's default): each still reports its count every Gateway:Rebalance:Interval.
+        await using var bob = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"bob-{_run}"));
+        await bob.WaitForFrameAsync("welcome");
+        using var http = cluster.Api(edge: 0, key: ServerApiGatewayCluster.ReadOnlyKey);
+        var other = cluster.EdgeId(cluster.Edges[1]);
+
+        await GatewayClusterExtensions.EventuallyAsync(async () =>
+        {
+            var info = await OkAsync(await http.GetAsync("/api/v1/cluster"));
+            return info.GetProperty("edges").EnumerateArray()
+                .Any(e => e.GetProperty("id").GetString() == other && e.GetProperty("connections").GetInt32() >= 1);
+        }, TimeSpan.FromSeconds(30), "edge 0's cluster info to list edge 1 with bob's connection");
+    }
 }

@@ -95,6 +95,21 @@ public sealed class EdgeRebalancerTests : IDisposable
     }
 
     [Fact]
+    public async Task Rebalancer_RebalancingOff_ReportsItsCountAsNotRebalancingAndNeverSheds()
+    {
+        _sessions.Add(200);
+        _registry.Others = () => [new EdgeLoad("other", 0)];
+        var settings = Settings();
+        settings.Enabled = false;
+
+        Assert.Equal(0, await Create().RunRoundAsync(settings, CancellationToken.None));
+        Assert.Equal(1, _registry.Reports);
+        Assert.Equal(200, _registry.Last.Connections);
+        Assert.False(_registry.LastRebalances);
+        Assert.All(_sessions.All, s => Assert.Equal(0, s.TimesTold));
+    }
+
+    [Fact]
     public async Task Rebalancer_NoLease_NeitherReportsNorSheds()
     {
         _sessions.Add(200);
@@ -171,9 +186,12 @@ public sealed class EdgeRebalancerTests : IDisposable
 
         public (string EdgeId, int Connections, TimeSpan Ttl) Last { get; private set; }
 
-        public Task<EdgeLoad[]> ReportAsync(string edgeId, int connections, TimeSpan ttl)
+        public bool? LastRebalances { get; private set; }
+
+        public Task<EdgeLoad[]> ReportAsync(string edgeId, int connections, bool rebalances, TimeSpan ttl)
         {
             Last = (edgeId, connections, ttl);
+            LastRebalances = rebalances;
             try
             {
                 return Task.FromResult<EdgeLoad[]>([new EdgeLoad(edgeId, connections), .. Others()]);

@@ -33,6 +33,12 @@ public sealed class RebalancePlanTests
     public void SessionsToShed_NoOtherEdgeReported_None() => Assert.Equal(0, Shed(1000));
 
     [Fact]
+    public void SessionsToShed_AnEdgeThatDoesNotRebalance_NotInTheMean() =>
+        // 200 against a rebalancing edge with 200 is balanced; the empty edge with rebalancing off does not pull the mean to 133.
+        Assert.Equal(0, RebalancePlan.SessionsToShed(
+            "me", 200, [new EdgeLoad("e0", 200), new EdgeLoad("off", 0, Rebalances: false)], Options));
+
+    [Fact]
     public void SessionsToShed_OwnStaleReportIgnored_LocalCountUsed() =>
         // The registry still has our old 1000; we hold 100 now, the other 100: balanced.
         Assert.Equal(0, RebalancePlan.SessionsToShed("me", 100, [new EdgeLoad("me", 1000), new EdgeLoad("e0", 100)], Options));
