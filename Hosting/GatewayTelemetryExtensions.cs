@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
@@ -28,17 +29,32 @@ public static class GatewayTelemetryExtensions
     internal static readonly string[] DroppedOrleansInstruments =
         ["orleans-messaging-sent-messages-size", "orleans-messaging-received-messages-size"];
 
+    /// <remarks>
+    /// A host exports only the meters it made itself (through its own <see cref="IMeterFactory"/>) and meters made
+    /// without a factory (static ones): OpenTelemetry listens to meters by name across the whole process, merges
+    /// same-named instruments of several hosts into one series, and drops that series from every host's export as soon
+    /// as any one of those hosts stops (its meters disposed; measured: a counter at 6 vanished, and came back at 0 when
+    /// another host started). Several hosts share a process in the integration tests (edges beside each other): an
+    /// edge's <c>/metrics</c> then counted other edges' events, and lost its own counts whenever another edge stopped.
+    /// </remarks>
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder, params string[] meters)
     {
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter([GrainsMeterName, OrleansMeterName, KafkaMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", .. meters])
-            .AddView(instrument => instrument.Meter.Name == OrleansMeterName && DroppedOrleansInstruments.Contains(instrument.Name)
-                ? MetricStreamConfiguration.Drop
-                : null)
             .AddPrometheusExporter());
+        builder.Services.ConfigureOpenTelemetryMeterProvider((services, metrics) =>
+        {
+            var own = services.GetRequiredService<IMeterFactory>();
+            metrics.AddView(instrument => Dropped(instrument, own) ? MetricStreamConfiguration.Drop : null);
+        });
         builder.AddGatewayTracing();
         return builder;
     }
+
+    /// <summary>Another host's instrument (see <see cref="AddGatewayTelemetry"/>), or one of <see cref="DroppedOrleansInstruments"/>.</summary>
+    internal static bool Dropped(Instrument instrument, IMeterFactory own) =>
+        (instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own))
+        || (instrument.Meter.Name == OrleansMeterName && DroppedOrleansInstruments.Contains(instrument.Name));
 
     public static WebApplication MapGatewayMetrics(this WebApplication app)
     {

@@ -27,6 +27,26 @@ public sealed class GatewayTelemetryTests
     }
 
     [Fact]
+    public async Task AddGatewayTelemetry_AnotherHostsMeterOfTheSameName_NotListenedToOwnAndStaticOnesAre()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.AddGatewayTelemetry();
+        await using var app = builder.Build();
+        _ = app.Services.GetRequiredService<MeterProvider>(); // the provider starts listening when resolved
+        using var otherHost = new ServiceCollection().AddMetrics().BuildServiceProvider(); // no exporter of its own
+
+        using var own = app.Services.GetRequiredService<IMeterFactory>().Create(GatewayTelemetryExtensions.GrainsMeterName);
+        using var others = otherHost.GetRequiredService<IMeterFactory>().Create(GatewayTelemetryExtensions.GrainsMeterName);
+        using var shared = new Meter(GatewayTelemetryExtensions.GrainsMeterName);
+
+        // Listened to, the other host's instrument would join this host's series, and its disposal (that host
+        // stopping) would drop the series from this host's /metrics.
+        Assert.False(others.CreateCounter<long>("c").Enabled);
+        Assert.True(own.CreateCounter<long>("c").Enabled);
+        Assert.True(shared.CreateCounter<long>("c").Enabled);
+    }
+
+    [Fact]
     public void AddGatewayTelemetry_MeterNames_AreTheOnesGrainsAndKafkaEmitOn() =>
         Assert.Equal(
             [OrleansGateway.Grains.Edges.GrainMetrics.MeterName, OrleansGateway.Streams.Kafka.KafkaStreamMetrics.MeterName],
