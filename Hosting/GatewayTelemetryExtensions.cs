@@ -31,11 +31,12 @@ public static class GatewayTelemetryExtensions
 
     /// <remarks>
     /// A host exports only the meters it made itself (through its own <see cref="IMeterFactory"/>) and meters made
-    /// without a factory (static ones): OpenTelemetry listens to meters by name across the whole process, merges
+    /// without a factory (static ones). OpenTelemetry listens to meters by name across the whole process, merges
     /// same-named instruments of several hosts into one series, and drops that series from every host's export as soon
-    /// as any one of those hosts stops (its meters disposed; measured: a counter at 6 vanished, and came back at 0 when
-    /// another host started). Several hosts share a process in the integration tests (edges beside each other): an
-    /// edge's <c>/metrics</c> then counted other edges' events, and lost its own counts whenever another edge stopped.
+    /// as any one of those hosts stops and disposes its meters (seen with OpenTelemetry 1.20.1: the merged counter left
+    /// the export, and came back from 0 once another host started). Several hosts share a process in the integration
+    /// tests (edges side by side): an edge's <c>/metrics</c> counted other edges' events, and lost its own counts
+    /// whenever another edge stopped.
     /// </remarks>
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder, params string[] meters)
     {
