@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,18 +37,34 @@ public static class GatewayTelemetryExtensions
     /// <summary>Configuration key: export Orleans' per-message size histograms (off by default: see <see cref="DroppedOrleansInstruments"/>).</summary>
     public const string MessageSizesKey = "Gateway:Telemetry:MessageSizes";
 
+    /// <remarks>
+    /// A host exports only the meters it made itself (through its own <see cref="IMeterFactory"/>) and meters made
+    /// without a factory (static ones). OpenTelemetry listens to meters by name across the whole process, merges
+    /// same-named instruments of several hosts into one series, and drops that series from every host's export as soon
+    /// as any one of those hosts stops and disposes its meters (seen with OpenTelemetry 1.20.1: the merged counter left
+    /// the export, and came back from 0 once another host started). Several hosts share a process in the integration
+    /// tests (edges side by side): an edge's <c>/metrics</c> counted other edges' events, and lost its own counts
+    /// whenever another edge stopped.
+    /// </remarks>
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder, params string[] meters)
     {
         var messageSizes = builder.Configuration.GetValue<bool>(MessageSizesKey);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter([GrainsMeterName, OrleansMeterName, KafkaMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", .. meters])
-            .AddView(instrument => !messageSizes && instrument.Meter.Name == OrleansMeterName && DroppedOrleansInstruments.Contains(instrument.Name)
-                ? MetricStreamConfiguration.Drop
-                : null)
             .AddPrometheusExporter());
+        builder.Services.ConfigureOpenTelemetryMeterProvider((services, metrics) =>
+        {
+            var own = services.GetRequiredService<IMeterFactory>();
+            metrics.AddView(instrument => Dropped(instrument, own, messageSizes) ? MetricStreamConfiguration.Drop : null);
+        });
         builder.AddGatewayTracing();
         return builder;
     }
+
+    /// <summary>Another host's instrument (see <see cref="AddGatewayTelemetry"/>), or one of <see cref="DroppedOrleansInstruments"/>.</summary>
+    internal static bool Dropped(Instrument instrument, IMeterFactory own, bool messageSizes = false) =>
+        (instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own))
+        || (!messageSizes && instrument.Meter.Name == OrleansMeterName && DroppedOrleansInstruments.Contains(instrument.Name));
 
     public static WebApplication MapGatewayMetrics(this WebApplication app)
     {

@@ -10,7 +10,12 @@ internal interface IDrainableSession
 {
     bool IsClosing { get; }
 
-    void RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false);
+    /// <summary>Starts closing with <paramref name="reason"/>.</summary>
+    /// <returns>
+    /// True when this call started the close (the client gets this reason's <c>bye</c>); false when the session was
+    /// already closing or had ended (its client left meanwhile): it gets no <c>bye</c> from this call.
+    /// </returns>
+    bool RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false);
 
     void Abort();
 }
@@ -82,9 +87,9 @@ internal sealed partial class EdgeDrainer(
                 var pastDeadline = time.GetUtcNow() >= deadline;
                 foreach (var session in pastDeadline ? sessions.Snapshot().Where(s => !s.IsClosing).ToList() : batch)
                 {
-                    // A session that ended meanwhile ignores this; nothing here may stop the drain of the others.
-                    session.RequestClose(CloseReason.Draining, Jitter(settings.MaxReconnectDelay));
-                    told++;
+                    // A session that ended meanwhile ignores this (and is not counted as told); nothing here may stop
+                    // the drain of the others.
+                    told += session.RequestClose(CloseReason.Draining, Jitter(settings.MaxReconnectDelay)) ? 1 : 0;
                 }
 
                 if (pastDeadline || !sessions.Snapshot().Any(s => !s.IsClosing))

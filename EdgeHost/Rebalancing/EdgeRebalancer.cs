@@ -54,7 +54,7 @@ internal sealed partial class EdgeRebalancer(
         }
     }
 
-    /// <summary>Reports, decides, sheds; returns how many sessions were told. One round at a time (the loop awaits it).</summary>
+    /// <summary>Reports, decides, sheds; returns how many sessions were told (closes started). One round at a time (the loop awaits it).</summary>
     internal async Task<int> RunRoundAsync(RebalanceOptions settings, CancellationToken stoppingToken)
     {
         if (!edge.IsHeld || drain.IsDraining)
@@ -106,11 +106,15 @@ internal sealed partial class EdgeRebalancer(
     {
         // Random victims: no client is always the one moved, and no order of connection decides it.
         Random.Shared.Shuffle(candidates);
-        var told = Math.Min(count, candidates.Length);
-        for (var i = 0; i < told; i++)
+        var told = 0;
+        for (var i = 0; i < Math.Min(count, candidates.Length); i++)
         {
             var jitter = maxReconnectDelay <= TimeSpan.Zero ? 0 : Random.Shared.Next(0, (int)maxReconnectDelay.TotalMilliseconds + 1);
-            candidates[i].RequestClose(CloseReason.Draining, jitter);
+
+            // Only a close this call started counts: a session that began closing since the snapshot (its client left,
+            // a slow-consumer close) gets no bye from it, and counting it would make the shed metric claim a move that
+            // never happened. Its slot is not refilled: the next round decides on fresh counts.
+            told += candidates[i].RequestClose(CloseReason.Draining, jitter) ? 1 : 0;
         }
 
         return told;

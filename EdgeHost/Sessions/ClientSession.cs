@@ -207,13 +207,14 @@ internal sealed partial class ClientSession : IDrainableSession, IExpiringSessio
     /// Starts closing: queued frames are flushed (unless <paramref name="abandonQueued"/>), then <c>bye</c> (if the
     /// reason has one), then the close frame, all within <see cref="EdgeOptions.CloseTimeout"/>. Idempotent.
     /// </summary>
-    public void RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false)
+    /// <returns>True when this call started the close; false when the session was already closing or had ended.</returns>
+    public bool RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false)
     {
         lock (this)
         {
             if (_close is not null)
             {
-                return; // already closing, or the session has ended
+                return false; // already closing, or the session has ended
             }
 
             _close = reason;
@@ -223,12 +224,15 @@ internal sealed partial class ClientSession : IDrainableSession, IExpiringSessio
                 // A frame is being handled: its ok/err must reach the client before the bye, or a drain would leave
                 // the client unsure whether an accepted message was accepted. EndDispatch finishes the close.
                 _pendingBye = bye;
-                return;
+                return true;
             }
 
             FinishClose(bye, abandonQueued);
+            return true;
         }
     }
+
+    void IStreamSink.RequestClose(CloseReason reason, int? reconnectMs, bool abandonQueued) => RequestClose(reason, reconnectMs, abandonQueued);
 
     /// <summary>
     /// A parsed frame is about to be dispatched; false when closing (the frame is not handled, so never acknowledged,

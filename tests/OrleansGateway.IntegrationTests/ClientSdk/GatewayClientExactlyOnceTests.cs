@@ -102,6 +102,8 @@ public sealed class GatewayClientExactlyOnceTests(GatewayCluster cluster, ITestO
         using var doomed = await EdgeProcess.StartAsync(cluster);
         await using var bob = await ConnectAsync($"bob-{run}", [Ws(cluster.Edges[0])]);
         var received = Collect(bob);
+        var bobLost = 0; // resumes that came back recovered:false: what bob missed had left retention
+        bob.RecoveryLost += _ => Interlocked.Increment(ref bobLost);
         await using var alice = await ConnectAsync($"alice-{run}", [Ws(doomed.Uri), Ws(cluster.Edges[1])], o => o.MaxQueuedRequests = Count);
 
         // Sends pipelined (not awaited one by one) in batches of 25 every 200 ms, below the edge's 200 frames/s so the
@@ -145,9 +147,18 @@ public sealed class GatewayClientExactlyOnceTests(GatewayCluster cluster, ITestO
         catch (TimeoutException)
         {
             // Every send was acknowledged (above): say which acknowledged messages bob never got.
+            // And whether bob's mailbox holds them (a delivery gap) or never took them (acknowledged without append).
             var got = Numbers(received).ToHashSet();
             var missing = Enumerable.Range(0, Count).Where(n => !got.Contains(n)).ToList();
-            throw new TimeoutException($"bob got {got.Count} of {Count}; missing {missing.Count}: {string.Join(",", missing.Take(40))}; alice connections {alice.Connections}, unanswered at the kill {unansweredAtKill}");
+            var mailbox = await cluster.Backend.GetGrain<IClientGrain>($"bob-{run}").GetPresenceAsync().WaitAsync(Timeout);
+            long lastSeq;
+            lock (received)
+            {
+                lastSeq = received.Count == 0 ? 0 : received.Max(m => m.Seq);
+            }
+
+            throw new TimeoutException($"bob got {got.Count} of {Count}; missing {missing.Count}: {string.Join(",", missing.Take(40))}; alice connections {alice.Connections}, unanswered at the kill {unansweredAtKill}; " +
+                $"bob connections {bob.Connections}, resumes not recovered {Volatile.Read(ref bobLost)}, last seq bob got {lastSeq}, bob's mailbox seq {mailbox.Seq} with {mailbox.Sessions} session(s)");
         }
 
         var numbers = Numbers(received);

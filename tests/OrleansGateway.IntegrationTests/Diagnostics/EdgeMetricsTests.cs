@@ -6,8 +6,7 @@ namespace OrleansGateway.IntegrationTests.Diagnostics;
 
 /// <summary>
 /// Each edge metric moves when the behaviour it names happens: drive the behaviour on an edge process of its own, then
-/// read that edge's <c>/metrics</c>. A process, because OpenTelemetry listens to meters by name: an in-process edge's
-/// <c>/metrics</c> also counts what every other edge in the test process does.
+/// read that edge's <c>/metrics</c>. A process of its own, so that nothing else the test process runs touches the counts.
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class EdgeMetricsTests(GatewayCluster cluster)

@@ -27,7 +27,7 @@ public sealed class ConnectionRebalancingTests(GatewayCluster cluster, ITestOutp
         // The fixture's own edges have rebalancing off: they neither report nor count. These two are the ones compared.
         var edge1 = await cluster.StartEdgeAsync(RebalanceSettings());
         var edge2 = await cluster.StartEdgeAsync(RebalanceSettings());
-        var shedBefore = await Prometheus.ReadAsync(edge1, Shed); // in-process edges share the meter: both edges' sheds
+        var shedBefore = await ShedAsync(edge1, edge2); // each edge exports its own sheds
 
         // Every client starts on edge 1 and, like the SDKs' url list, reconnects to the next url: the other edge.
         await using var traffic = await Traffic.StartAsync(cluster, 40, _ => NextUrl(edge1, edge2), run);
@@ -60,9 +60,11 @@ public sealed class ConnectionRebalancingTests(GatewayCluster cluster, ITestOutp
         var byes = traffic.Clients.Sum(c => c.Events.Count(e => e.EndsWith(" bye draining", StringComparison.Ordinal)));
         Assert.True(byes == reconnects, $"{reconnects} reconnects but {byes} bye draining:\n{events}");
         double shed = 0;
-        await GatewayClusterExtensions.EventuallyAsync(async () => (shed = await Prometheus.ReadAsync(edge1, Shed) - shedBefore) == byes,
+        await GatewayClusterExtensions.EventuallyAsync(async () => (shed = await ShedAsync(edge1, edge2) - shedBefore) == byes,
             TimeSpan.FromSeconds(10), $"{Shed} to grow by exactly {byes} (the byes the clients got; last read {shed}):\n{events}");
     }
+
+    private static async Task<double> ShedAsync(Uri edge1, Uri edge2) => await Prometheus.ReadAsync(edge1, Shed) + await Prometheus.ReadAsync(edge2, Shed);
 
     private static int On(Traffic traffic, Uri edge) => traffic.Clients.Count(c => c.IsConnected && c.Edge == edge);
 

@@ -165,8 +165,9 @@ public sealed class EdgeDrainerTests
 
         public bool WasAborted { get; private set; }
 
-        public void RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false)
+        public bool RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false)
         {
+            var started = TimesTold == 0;
             TimesTold++;
             Reason = reason;
             ReconnectMs = reconnectMs;
@@ -176,6 +177,8 @@ public sealed class EdgeDrainerTests
                 Gone = true;
                 owner.Left();
             }
+
+            return started;
         }
 
         public void Abort() => WasAborted = true;

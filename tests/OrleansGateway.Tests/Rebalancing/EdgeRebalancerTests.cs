@@ -159,6 +159,29 @@ public sealed class EdgeRebalancerTests : IDisposable
         Assert.Equal(5, _sessions.All.Count(s => s.TimesTold == 0));
     }
 
+    [Fact]
+    public async Task Rebalancer_SessionsStartClosingWhileTheRoundReports_NotCountedAsShed()
+    {
+        _sessions.LeaveWhenTold = false;
+        _sessions.Add(10);
+        var open = _sessions.All;
+        _registry.Others = () =>
+        {
+            // Between the round's snapshot and its shedding (the report is a cluster call): every client leaves.
+            foreach (var s in open)
+            {
+                s.RequestClose(CloseReason.Normal, abandonQueued: true);
+            }
+
+            return [new EdgeLoad("other", 0)];
+        };
+
+        // 10 against 0 would shed 5, but none of them gets a bye from this round: none is counted, by the round or the metric.
+        Assert.Equal(0, await Create(batchSize: 100).RunRoundAsync(Settings(batchSize: 100), CancellationToken.None));
+        Assert.Equal(0, Interlocked.Read(ref _shedMetric));
+        Assert.All(_sessions.All, s => Assert.Equal(CloseReason.Normal, s.Reason));
+    }
+
     private static RebalanceOptions Settings(int batchSize = 40, int floor = 0, TimeSpan? maxReconnect = null) => new()
     {
         Enabled = true,
@@ -253,11 +276,18 @@ public sealed class EdgeRebalancerTests : IDisposable
 
         public int? ReconnectMs { get; private set; }
 
-        public void RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false)
+        /// <summary>As a real session: only the call that starts the close gets the client a bye.</summary>
+        public bool RequestClose(CloseReason reason, int? reconnectMs = null, bool abandonQueued = false)
         {
             TimesTold++;
+            if (TimesTold > 1)
+            {
+                return false;
+            }
+
             Reason = reason;
             ReconnectMs = reconnectMs;
+            return true;
         }
 
         public void Abort()

@@ -92,6 +92,20 @@ public sealed class ClientSessionTests
     }
 
     [Fact]
+    public void RequestClose_AlreadyClosingOrEnded_FalseOnlyTheCallThatStartedTheCloseIsTrue()
+    {
+        var dispatching = Create();
+        Assert.True(dispatching.TryBeginDispatch());
+        Assert.True(dispatching.RequestClose(CloseReason.Draining)); // started, its bye deferred behind the reply
+        Assert.False(dispatching.RequestClose(CloseReason.Draining));
+
+        var left = Create();
+        Assert.True(left.RequestClose(CloseReason.Normal, abandonQueued: true)); // the client left: no bye
+        Assert.False(left.RequestClose(CloseReason.Draining, reconnectMs: 1)); // so this call got it none either
+        Assert.DoesNotContain(Queued(left), f => f.Contains("draining", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Send_OutboxFull_ClosedAsSlowConsumerSkippingQueuedFrames()
     {
         var session = Create(outboxCapacity: 2);
