@@ -194,89 +194,6 @@ internal sealed partial class FrameDispatcher(
         return AcknowledgeAsync(session, frame, "pub", call);
     }
 
-    private async Task UpAsync(ClientSession session, ClientFrame frame)
-    {
-        if (frame.Topic!.Length is 0 or > 249)
-        {
-            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "topic must be 1-249 characters"));
-            return;
-        }
-
-        if (frame.Key is { } key)
-        {
-            await UpOnceAsync(session, frame, key);
-            return;
-        }
-
-        try
-        {
-            await upstream.PublishAsync(session.ClientId, frame.Topic, frame.Data!, null, CancellationToken.None);
-        }
-        catch (UpstreamUnavailableException ex)
-        {
-            Log.UpstreamUnavailable(logger, ex, session.ClientId);
-            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the broker could not take the message; retry"));
-            return;
-        }
-
-        session.Send(JsonFrameCodec.Ok(frame.Id));
-    }
-
-    /// <summary>
-    /// A keyed <c>up</c>: the sender's client grain owns the window (a repeat from any session on any edge is
-    /// recognised), asked before producing and told after the broker acknowledged. Two sessions repeating one key at
-    /// the same instant may both produce it; the record's <c>ogw-key</c> header lets consumers drop the second.
-    /// </summary>
-    private async Task UpOnceAsync(ClientSession session, ClientFrame frame, string key)
-    {
-        var topic = frame.Topic!;
-        var hash = IdempotencyKeys.Hash(frame.Data);
-        var sender = grains.Client(session.ClientId);
-        try
-        {
-            if (await sender.WasUpstreamProducedAsync(topic, key, hash))
-            {
-                session.Send(JsonFrameCodec.Ok(frame.Id, duplicate: true));
-                return;
-            }
-        }
-        catch (IdempotencyKeyReusedException)
-        {
-            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, KeyReused));
-            return;
-        }
-        catch (Exception ex)
-        {
-            Log.ClusterCallFailed(logger, ex, "up", session.ClientId);
-            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the cluster could not check the key; retry"));
-            return;
-        }
-
-        try
-        {
-            await upstream.PublishAsync(session.ClientId, topic, frame.Data!, key, CancellationToken.None);
-        }
-        catch (UpstreamUnavailableException ex)
-        {
-            Log.UpstreamUnavailable(logger, ex, session.ClientId);
-            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the broker could not take the message; retry"));
-            return;
-        }
-
-        try
-        {
-            await sender.UpstreamProducedAsync(topic, key, hash);
-        }
-        catch (Exception ex)
-        {
-            // The broker has it, so the answer is ok; only a repeat of this key may now be produced again (the
-            // ogw-key header lets consumers drop it).
-            Log.UpstreamKeyNotRecorded(logger, ex, session.ClientId);
-        }
-
-        session.Send(JsonFrameCodec.Ok(frame.Id));
-    }
-
     private async Task RefreshTokenAsync(ClientSession session, ClientFrame frame)
     {
         var identity = await authenticator.AuthenticateAsync(frame.Token);
@@ -293,35 +210,6 @@ internal sealed partial class FrameDispatcher(
             session.RefreshIdentity(identity);
             session.Send(JsonFrameCodec.Ok(frame.Id));
         }
-    }
-
-    /// <summary>A page of the channel's members; the same channel permission as <c>sub</c>.</summary>
-    private async Task PresenceAsync(ClientSession session, ClientFrame frame)
-    {
-        if (!CheckChannel(session, frame))
-        {
-            return;
-        }
-
-        if (frame.After is not null && !ClientIds.IsValid(frame.After))
-        {
-            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "after must be a client id (the previous page's next)"));
-            return;
-        }
-
-        ChannelMembers members;
-        try
-        {
-            members = await grains.Members(frame.Channel!).GetMembersAsync(frame.After, PresencePageSize);
-        }
-        catch (Exception ex)
-        {
-            Log.ClusterCallFailed(logger, ex, "presence", session.ClientId);
-            session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.Unavailable, "the cluster could not answer; retry"));
-            return;
-        }
-
-        session.Send(JsonFrameCodec.PresenceOk(frame.Id, members));
     }
 
     private static bool CheckChannel(ClientSession session, ClientFrame frame)
