@@ -1,10 +1,5 @@
 using OrleansGateway.EdgeHost.Auth;
-using Microsoft.Extensions.Options;
-using OrleansGateway.EdgeHost.Cluster;
-using OrleansGateway.EdgeHost.Configuration;
-using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Protocol;
-using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains;
 
 namespace OrleansGateway.EdgeHost.Sessions;

@@ -1,8 +1,3 @@
-using OrleansGateway.EdgeHost.Auth;
-using Microsoft.Extensions.Options;
-using OrleansGateway.EdgeHost.Cluster;
-using OrleansGateway.EdgeHost.Configuration;
-using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.EdgeHost.Upstream;
 using OrleansGateway.Grains;
