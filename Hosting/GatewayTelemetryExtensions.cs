@@ -61,8 +61,11 @@ public static class GatewayTelemetryExtensions
         return builder;
     }
 
-    /// <summary>Another host's instrument (see <see cref="AddGatewayTelemetry"/>), or one of <see cref="DroppedOrleansInstruments"/>.</summary>
-    internal static bool Dropped(Instrument instrument, IMeterFactory own, bool messageSizes = false) =>
+    /// <summary>
+    /// Another host's instrument (see <see cref="AddGatewayTelemetry"/>), or one of <see cref="DroppedOrleansInstruments"/>
+    /// unless <paramref name="messageSizes"/> (<see cref="MessageSizesKey"/>).
+    /// </summary>
+    private static bool Dropped(Instrument instrument, IMeterFactory own, bool messageSizes) =>
         (instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own))
         || (!messageSizes && instrument.Meter.Name == OrleansMeterName && DroppedOrleansInstruments.Contains(instrument.Name));
 
