@@ -5,7 +5,7 @@ namespace OrleansGateway.Grains;
 /// <summary>
 /// The client's lifecycle events (docs/events.md). Produced here, not on edges: this grain is the one place that sees
 /// every session of the client, across edges, one call at a time, so its events are in the order it applied them
-/// (a resume on edge B is never reported before the end of the session on edge A that it replaced), and it alone
+/// (a fast reconnect may attach before the old session's detach arrives: both are then reported as they happened), and it alone
 /// notices an edge that died without saying so (<c>edge_lost</c>). They are handed to the broker one after the other
 /// and never awaited by the call that caused them: an attach returns its welcome without waiting for any broker.
 /// </summary>
