@@ -48,9 +48,11 @@ internal static class RestartTestSupport
             {
                 return (await cluster.Backend.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count == count;
             }
-            catch (Exception ex) when (ex is OrleansException or TimeoutException)
+            catch (Exception ex) when (ex is OrleansException or TimeoutException or Orleans.Serialization.CodecNotFoundException)
             {
-                // The backend's own gateway silo just left; its client reconnects to another. Ask again.
+                // The backend's own gateway silo just left; its client reconnects to another. Or the membership table is
+                // still reconnecting after a Redis restart: Orleans' management grain then fails with StackExchange.Redis'
+                // exception, which Orleans cannot serialize (seen in a full run). Ask again.
                 return false;
             }
         }, TimeSpan.FromSeconds(60), $"{count} active silos");
