@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Orleans.Concurrency;
 
 namespace OrleansGateway.Grains;
 
@@ -69,6 +70,22 @@ public interface IClientSessionGrain : IGrainWithStringKey
     /// <summary>A connected client's keyed <c>send</c>, as <see cref="IClientGrain.SendOnceAsync"/> (one implementation).</summary>
     [Alias("SendOnce")]
     Task<Accepted> SendOnceAsync(string from, byte[] data, string key);
+
+    /// <summary>
+    /// A connected client's <c>send</c>, keyed or not, answered through the sender's edge: one-way, and the grain queues
+    /// a <see cref="SendAck"/> for <paramref name="ticket"/> on the silo's push to that edge, where it rides with the
+    /// messages pushed there in the same instant (always with the recipient's own message when both clients are on the
+    /// same edge). Saves the response message of <see cref="SendAsync(string, byte[])"/> per send. An edge that gets no
+    /// answer within its call timeout answers the client <c>err unavailable</c>, as it does when a response times out.
+    /// Silos of earlier releases drop this call unread: edges use it only when <c>Gateway:Edge:SendAcksInPush</c> is on
+    /// (docs/operations.md, "Wire compatibility").
+    /// </summary>
+    /// <param name="from">The sender's client id.</param>
+    /// <param name="data">The message payload.</param>
+    /// <param name="key">The send's idempotency key, or null.</param>
+    /// <param name="ticket">Where the answer goes.</param>
+    [OneWay, Alias("SendTicketed")]
+    Task SendOneWayAsync(string from, byte[] data, string? key, SendTicket ticket);
 
     /// <summary>
     /// Whether this client's keyed <c>up</c> to <paramref name="topic"/> was already produced within the window (then

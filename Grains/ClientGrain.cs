@@ -78,6 +78,36 @@ internal sealed partial class ClientGrain : MessageLogGrain, IClientGrain, IClie
 
     public Task<Accepted> SendOnceAsync(string from, byte[] data, string key) => AppendOnceAsync(from, data, key);
 
+    public async Task SendOneWayAsync(string from, byte[] data, string? key, SendTicket ticket)
+    {
+        SendAck ack;
+        try
+        {
+            if (key is null)
+            {
+                ack = new SendAck(ticket.Id, SendOutcome.Accepted, await SendAsync(from, data));
+            }
+            else
+            {
+                var accepted = await AppendOnceAsync(from, data, key);
+                ack = new SendAck(ticket.Id, accepted.Duplicate ? SendOutcome.Duplicate : SendOutcome.Accepted, accepted.Position);
+            }
+        }
+        catch (IdempotencyKeyReusedException)
+        {
+            ack = new SendAck(ticket.Id, SendOutcome.KeyReused, 0);
+        }
+        catch (Exception ex)
+        {
+            // One-way: nobody else sees this exception. The sender hears "unavailable" (retry) and the silo logs why.
+            Edges.SendFailed(ex, from, ClientId);
+            ack = new SendAck(ticket.Id, SendOutcome.Unavailable, 0);
+        }
+
+        // After the message's own push was queued (SendAsync/AppendOnceAsync deliver first): on one edge both leave together.
+        Edges.Acknowledge(ticket.EdgeId, ack);
+    }
+
     public Task<StreamReplay> ReadMailboxAsync(long afterSeq) => Task.FromResult(MessageLog.ReadSince(afterSeq));
 
     public Task RepushLastAsync()

@@ -9,7 +9,7 @@ namespace OrleansGateway.EdgeHost.Cluster;
 /// The edge's one observer: grains push here once per edge, and it fans out to the local sessions,
 /// encoding each message once, not once per session.
 /// </summary>
-internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscriptions channels, EdgeMetrics metrics, TimeProvider time) : IEdgeObserver
+internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscriptions channels, SendTickets tickets, EdgeMetrics metrics, TimeProvider time) : IEdgeObserver
 {
     public Task DeliverAsync(MailboxBatch batch)
     {
@@ -58,6 +58,15 @@ internal sealed class EdgeObserver(SessionRegistry registry, ChannelSubscription
         foreach (var batch in push.Channels)
         {
             DeliverPublicationsAsync(batch);
+        }
+
+        // After the messages: a sender waiting for its ok resumes once what came with it is already queued.
+        if (push.Acks is { } acks)
+        {
+            foreach (var ack in acks)
+            {
+                tickets.Complete(ack);
+            }
         }
 
         return Task.CompletedTask;

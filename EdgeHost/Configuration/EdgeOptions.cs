@@ -60,6 +60,14 @@ internal sealed class EdgeOptions
     /// alive (docs/benchmarks.md, idle memory). False is the previous path, kept to compare and as a fallback.
     /// </summary>
     public bool ConnectionLevelUpgrade { get; set; } = true;
+
+    /// <summary>
+    /// Send each <c>send</c> to its grain one-way and take its answer from the silo's push to this edge (true, the
+    /// default) rather than from a response per call: one Orleans message fewer per send (docs/benchmarks.md). Needs
+    /// silos of this release or later, which serve both: when upgrading from an earlier one, roll the silos first, or
+    /// set this false on the edges until every silo runs this release (docs/operations.md, "Wire compatibility").
+    /// </summary>
+    public bool SendAcksInPush { get; set; } = true;
 }
 
 internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>

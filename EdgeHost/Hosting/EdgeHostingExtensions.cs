@@ -90,6 +90,7 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<EdgeMetrics>();
         services.AddSingleton<LocalEdge>();
         services.AddSingleton<EdgeObserver>();
+        services.AddSingleton<SendTickets>();
         services.AddSingleton<FrameDispatcher>();
         services.AddSingleton<ChannelSubscriptions>();
         services.AddOptions<PresenceReportOptions>().BindConfiguration(PresenceReportOptions.SectionName).ValidateOnStart();

@@ -21,6 +21,8 @@ internal sealed partial class FrameDispatcher(
     ChannelSubscriptions channels,
     IUpstreamPublisher upstream,
     GrainCallPolicy calls,
+    SendTickets tickets,
+    IOptions<EdgeOptions> edgeOptions,
     JwtAuthenticator authenticator,
     IOptions<LimitsOptions> limits,
     LocalEdge edge,
@@ -34,6 +36,7 @@ internal sealed partial class FrameDispatcher(
 
     private readonly int _maxSubscriptions = limits.Value.MaxSubscriptionsPerSession;
     private readonly GatewayEventsOptions _events = events.Value;
+    private readonly bool _sendAcksInPush = edgeOptions.Value.SendAcksInPush;
 
     public Task DispatchAsync(ClientSession session, ClientFrame frame) =>
         EdgeTracing.DispatchAsync(this, session, frame, static (dispatcher, session, frame) => dispatcher.DispatchCoreAsync(session, frame));
@@ -57,6 +60,11 @@ internal sealed partial class FrameDispatcher(
         {
             session.Send(JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, "to must be 1-128 chars of [A-Za-z0-9._:@-]"));
             return Task.CompletedTask;
+        }
+
+        if (_sendAcksInPush)
+        {
+            return SendTicketedAsync(session, frame);
         }
 
         if (frame.Key is not null)
@@ -93,6 +101,75 @@ internal sealed partial class FrameDispatcher(
         }
 
         return AcknowledgeOnceAsync(session, frame, "send", channel: false, call);
+    }
+
+    /// <summary>
+    /// A <c>send</c>, keyed or not, made one-way with a ticket: the recipient's grain queues the answer on its silo's
+    /// push to this edge (<see cref="SendTickets"/>), saving the response message per send.
+    /// </summary>
+    private Task SendTicketedAsync(ClientSession session, ClientFrame frame)
+    {
+        var (ticket, answer) = tickets.Issue();
+        Task sent;
+        try
+        {
+            sent = grains.Client(frame.To!).SendOneWayAsync(session.ClientId, frame.Data!, frame.Key, ticket);
+        }
+        catch (Exception ex)
+        {
+            sent = Task.FromException(ex);
+        }
+
+        if (!sent.IsCompletedSuccessfully)
+        {
+            // A one-way call completes once queued; one that failed to leave fails its ticket now, not at the timeout.
+            _ = FailTicketOnFaultAsync(sent, ticket.Id);
+        }
+
+        return AnswerAsync(session, frame, answer);
+    }
+
+    private async Task FailTicketOnFaultAsync(Task sent, long ticket)
+    {
+        try
+        {
+            await sent;
+        }
+        catch (Exception ex)
+        {
+            tickets.Fail(ticket, ex);
+        }
+    }
+
+    /// <summary>As <see cref="AcknowledgeAsync"/> and <see cref="AcknowledgeOnceAsync"/>, for a ticketed <c>send</c>'s answer.</summary>
+    private async Task AnswerAsync(ClientSession session, ClientFrame frame, Task<SendAck> answer)
+    {
+        SendAck ack;
+        try
+        {
+            ack = await answer;
+        }
+        catch (Exception ex)
+        {
+            // No answer (timed out) or not sent: taken or not, the client may retry (with the same key, once only).
+            Log.ClusterCallFailed(logger, ex, "send", session.ClientId);
+            session.Send(Unavailable(frame));
+            return;
+        }
+
+        session.Send(ack.Outcome switch
+        {
+            SendOutcome.Accepted when frame.Key is null => JsonFrameCodec.Ok(frame.Id),
+            SendOutcome.Accepted => JsonFrameCodec.Accepted(frame.Id, channel: false, ack.Seq, duplicate: false),
+            SendOutcome.Duplicate => JsonFrameCodec.Accepted(frame.Id, channel: false, ack.Seq, duplicate: true),
+            SendOutcome.KeyReused => JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, KeyReused),
+            _ => Unavailable(frame), // the grain logged why
+        });
+
+        static byte[] Unavailable(ClientFrame frame) => JsonFrameCodec.Error(
+            frame.Id,
+            ErrorCodes.Unavailable,
+            frame.Key is null ? "the cluster could not take the message; retry" : "the cluster could not take the message; retry with the same key");
     }
 
     private async Task SubscribeAsync(ClientSession session, ClientFrame frame)

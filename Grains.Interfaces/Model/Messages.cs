@@ -65,7 +65,51 @@ public sealed record ChannelBatch(
 [GenerateSerializer, Immutable, Alias("ogw.EdgePush")]
 public sealed record EdgePush(
     [property: Id(0)] MailboxBatch[] Mailboxes,
-    [property: Id(1)] ChannelBatch[] Channels);
+    [property: Id(1)] ChannelBatch[] Channels)
+{
+    /// <summary>
+    /// The answers to <c>send</c>s this edge's sessions made one-way (<see cref="IClientSessionGrain.SendOneWayAsync"/>),
+    /// in no particular order: they ride with the messages pushed to the edge in the same instant instead of each
+    /// costing a response message. Last and optional, so peers built before it still read the record.
+    /// </summary>
+    [Id(2)]
+    public SendAck[]? Acks { get; init; }
+}
+
+/// <summary>Which edge waits for a one-way <c>send</c>'s answer, and under which number.</summary>
+/// <param name="EdgeId">The sending session's edge (its <see cref="IEdgeGrain"/> key).</param>
+/// <param name="Id">The edge's number for the waiting send, unique within the edge process.</param>
+[GenerateSerializer, Immutable, Alias("ogw.SendTicket")]
+public readonly record struct SendTicket(
+    [property: Id(0)] string EdgeId,
+    [property: Id(1)] long Id);
+
+/// <summary>The answer to one ticketed <c>send</c>.</summary>
+/// <param name="Ticket">The <see cref="SendTicket.Id"/> it answers.</param>
+/// <param name="Outcome">What became of the send.</param>
+/// <param name="Seq">The seq the message was given (the first one, for a repeated key); 0 when not accepted.</param>
+[GenerateSerializer, Immutable, Alias("ogw.SendAck")]
+public readonly record struct SendAck(
+    [property: Id(0)] long Ticket,
+    [property: Id(1)] SendOutcome Outcome,
+    [property: Id(2)] long Seq);
+
+/// <summary>What became of a ticketed <c>send</c>.</summary>
+[GenerateSerializer, Alias("ogw.SendOutcome")]
+public enum SendOutcome : byte
+{
+    /// <summary>Appended to the recipient's mailbox.</summary>
+    Accepted = 0,
+
+    /// <summary>A keyed send whose key was already accepted: nothing appended, <see cref="SendAck.Seq"/> is the first one's.</summary>
+    Duplicate = 1,
+
+    /// <summary>A keyed send whose key was accepted with other data: refused.</summary>
+    KeyReused = 2,
+
+    /// <summary>The mailbox could not take it (its store failed): not appended, the client may retry.</summary>
+    Unavailable = 3,
+}
 
 /// <summary>What an edge needs to greet a session: the <c>welcome</c> frame and the replay that follows it.</summary>
 /// <param name="Seq">The last seq in the mailbox when the session attached.</param>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace OrleansGateway.Grains.Edges;
@@ -109,12 +110,72 @@ internal sealed partial class EdgeDirectory
         return due;
     }
 
+    /// <summary>
+    /// Queues the answer to a one-way <c>send</c> on the push to <paramref name="edgeId"/>. A sender's edge usually
+    /// has a route here already (its clients' grains push through it); when not, the route is made from the edge's
+    /// lease (one lookup per edge per silo, then kept like any route: the sweep forgets it once the edge is dead).
+    /// An answer that cannot be routed is dropped: the edge times the send out and answers <c>err unavailable</c>.
+    /// </summary>
+    public void Acknowledge(string edgeId, SendAck ack)
+    {
+        if (_routes.TryGetValue(edgeId, out var route))
+        {
+            route.Pushes.Enqueue(ack);
+        }
+        else
+        {
+            // Off the grain's trace, as EdgeRoute's lookups: the lookup serves the route, not this one message.
+            var ambient = Activity.Current;
+            Activity.Current = null;
+            try
+            {
+                _ = AcknowledgeUnroutedAsync(edgeId, ack);
+            }
+            finally
+            {
+                Activity.Current = ambient;
+            }
+        }
+    }
+
+    private async Task AcknowledgeUnroutedAsync(string edgeId, SendAck ack)
+    {
+        EdgeLease lease;
+        try
+        {
+            // Off the grain's turn: the answer never waits inside the grain.
+            lease = await Lookup(edgeId).WaitAsync(LookupTimeout, Time).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.AckUnrouted(Logger, ex, edgeId);
+            return;
+        }
+
+        if (lease.Observer is not { } observer)
+        {
+            Log.AckUnrouted(Logger, null, edgeId);
+            return;
+        }
+
+        _routes.GetOrAdd(edgeId, static (id, arg) => new EdgeRoute(id, arg.observer, arg.directory), (observer, directory: this))
+            .Pushes.Enqueue(ack);
+    }
+
+    internal void SendFailed(Exception exception, string from, string to) => Log.SendFailed(Logger, exception, from, to);
+
     internal void EdgeLapsed(GrainId grain, string edgeId, int sessions) => Log.EdgeLeaseLapsed(Logger, grain, edgeId, sessions);
 
     private static partial class Log
     {
         [LoggerMessage(2, LogLevel.Information, "Edge {EdgeId} lease lapsed: {Grain} dropped it ({Sessions} session(s))", EventName = "EdgeLeaseLapsed")]
         public static partial void EdgeLeaseLapsed(ILogger logger, GrainId grain, string edgeId, int sessions);
+
+        [LoggerMessage(3, LogLevel.Warning, "The answer to a send could not be routed to edge {EdgeId} (no lease or lookup failed); the edge will time the send out", EventName = "SendAckUnrouted")]
+        public static partial void AckUnrouted(ILogger logger, Exception? exception, string edgeId);
+
+        [LoggerMessage(4, LogLevel.Warning, "A send from {From} to {To} failed in its grain; the sender is told unavailable", EventName = "SendFailed")]
+        public static partial void SendFailed(ILogger logger, Exception exception, string from, string to);
     }
 }
 

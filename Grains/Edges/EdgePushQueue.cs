@@ -19,11 +19,33 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
     private readonly Lock _gate = new();
     private List<Pending> _pending = [];
     private List<Pending>? _spare;
+
+    // Answers to one-way sends: unordered among themselves and against the pushes, so kept apart and sent with the
+    // flush's first push call (or alone), without a box per answer.
+    private List<SendAck> _acks = [];
+    private List<SendAck>? _spareAcks;
     private bool _scheduled;
 
     public void Enqueue(MailboxBatch batch) => Enqueue(new Pending(batch, null));
 
     public void Enqueue(ChannelBatch batch) => Enqueue(new Pending(batch, null));
+
+    /// <summary>Queues the answer to a one-way send made through this edge.</summary>
+    public void Enqueue(SendAck ack)
+    {
+        lock (_gate)
+        {
+            _acks.Add(ack);
+            if (_scheduled)
+            {
+                return;
+            }
+
+            _scheduled = true;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
 
     /// <summary>Queues a disconnect of <paramref name="clientId"/> behind the messages already queued for the edge.</summary>
     public void EnqueueDisconnect(string clientId, string code) => Enqueue(new Pending(clientId, code));
@@ -48,19 +70,25 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
     void IThreadPoolWorkItem.Execute()
     {
         List<Pending> pushes;
+        List<SendAck> acks;
         lock (_gate)
         {
             pushes = _pending;
             _pending = _spare ?? [];
             _spare = null;
+            acks = _acks;
+            _acks = _spareAcks ?? [];
+            _spareAcks = null;
         }
 
-        Send(pushes);
+        Send(pushes, acks);
         pushes.Clear();
+        acks.Clear();
         lock (_gate)
         {
             _spare = pushes;
-            if (_pending.Count == 0)
+            _spareAcks = acks;
+            if (_pending.Count == 0 && _acks.Count == 0)
             {
                 _scheduled = false;
                 return;
@@ -71,12 +99,13 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
-    private void Send(List<Pending> pushes)
+    private void Send(List<Pending> pushes, List<SendAck> acks)
     {
         // Read once: the whole flush goes to the observer the edge serves now.
         var edge = route.Observer;
         var calls = 0;
         var start = 0;
+        SendAck[]? answers = acks.Count == 0 ? null : acks.ToArray();
         for (var i = 0; i <= pushes.Count; i++)
         {
             // A run of batches ends at a disconnect or at the end; it goes out as one call.
@@ -85,9 +114,10 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
                 continue;
             }
 
-            if (i > start)
+            if (i > start || (answers is not null && i == pushes.Count))
             {
-                Invoke(edge, static (edge, push) => edge.PushAsync(push), ToPush(pushes, start, i));
+                Invoke(edge, static (edge, push) => edge.PushAsync(push), ToPush(pushes, start, i, answers));
+                answers = null;
                 calls++;
             }
 
@@ -103,7 +133,7 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
         metrics.EdgePushesSent(pushes.Count, calls);
     }
 
-    private static EdgePush ToPush(List<Pending> pushes, int start, int end)
+    private static EdgePush ToPush(List<Pending> pushes, int start, int end, SendAck[]? acks)
     {
         var mailboxCount = 0;
         for (var i = start; i < end; i++)
@@ -126,7 +156,7 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
             }
         }
 
-        return new EdgePush(mailboxes, channels);
+        return new EdgePush(mailboxes, channels) { Acks = acks };
     }
 
     private void Invoke<TArg>(IEdgeObserver edge, Func<IEdgeObserver, TArg, Task> push, TArg arg)

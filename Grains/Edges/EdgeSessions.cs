@@ -106,6 +106,12 @@ internal sealed class EdgeSessions(EdgeDirectory directory, ITrackedGrain grain)
     /// <summary>Queues a disconnect of <paramref name="clientId"/> to every edge whose lease is current, behind its messages.</summary>
     public bool PushDisconnect(string clientId, string code) => Push(clientId, code);
 
+    /// <summary>Queues the answer to a one-way <c>send</c> on the push to the sender's edge (see <see cref="EdgeDirectory.Acknowledge"/>).</summary>
+    public void Acknowledge(string edgeId, SendAck ack) => directory.Acknowledge(edgeId, ack);
+
+    /// <summary>A one-way <c>send</c> failed in the grain: logged here, as no caller sees the exception.</summary>
+    public void SendFailed(Exception exception, string from, string to) => directory.SendFailed(exception, from, to);
+
     /// <summary>Drops edges whose lease lapsed, waiting for a current answer. True when any was dropped.</summary>
     public async Task<bool> PruneAsync()
     {

@@ -74,10 +74,10 @@ public sealed class GatewayClientExactlyOnceTests(GatewayCluster cluster, ITestO
         // err unavailable after its call timeout, while the call itself stays pending and, once released, reaches the
         // grain — the message is taken after its answer was lost, as when a stopping silo's answer never comes.
         Task<SendReceipt> send;
-        using (var stall = CallStallFilter.Arm(nameof(IClientGrain.SendOnceAsync), $"bob-{run}"))
+        using (var stall = CallStallFilter.Arm(nameof(IClientSessionGrain.SendOneWayAsync), $"bob-{run}"))
         {
             send = alice.SendAsync($"bob-{run}", Json("""{"n":1}"""));
-            await UntilAsync(() => CallStallFilter.Stalled(nameof(IClientGrain.SendOnceAsync), $"bob-{run}") >= 2, "the SDK's retry after err unavailable");
+            await UntilAsync(() => CallStallFilter.Stalled(nameof(IClientSessionGrain.SendOneWayAsync), $"bob-{run}") >= 2, "the SDK's retry after err unavailable");
             Assert.False(send.IsCompleted, "an err unavailable does not complete the send: the SDK retries it");
         }
 
@@ -117,7 +117,7 @@ public sealed class GatewayClientExactlyOnceTests(GatewayCluster cluster, ITestO
         {
             if (i == Count / 2)
             {
-                stall = CallStallFilter.Arm(nameof(IClientGrain.SendOnceAsync), $"bob-{run}", count: 1, at: CallStallFilter.At.Grain);
+                stall = CallStallFilter.Arm(nameof(IClientSessionGrain.SendOneWayAsync), $"bob-{run}", count: 1, at: CallStallFilter.At.Grain);
             }
 
             sends.Add(alice.SendAsync($"bob-{run}", Json($$"""{"n":{{i}}}""")));
@@ -128,7 +128,7 @@ public sealed class GatewayClientExactlyOnceTests(GatewayCluster cluster, ITestO
 
             if (stall is not null)
             {
-                await UntilAsync(() => CallStallFilter.Stalled(nameof(IClientGrain.SendOnceAsync), $"bob-{run}") == 1, "a send held in bob's grain");
+                await UntilAsync(() => CallStallFilter.Stalled(nameof(IClientSessionGrain.SendOneWayAsync), $"bob-{run}") == 1, "a send held in bob's grain");
                 unansweredAtKill = sends.Count(s => !s.IsCompleted);
                 doomed.Kill();
                 await UntilAsync(() => alice.Connections == 2, "alice to reconnect after the kill");

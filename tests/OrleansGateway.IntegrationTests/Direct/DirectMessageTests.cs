@@ -157,23 +157,32 @@ public sealed class DirectMessageTests(GatewayCluster cluster)
     /// A send whose grain does not answer (a silo stopping mid-call lost the answer, or the grain is stuck) is answered
     /// <c>err unavailable</c> after the edge's call timeout (its Orleans response timeout, 30 s by default), and the
     /// session's later frames, handled one at a time, are not held behind it. The request was taken, though: once the
-    /// grain resumes the message is delivered (docs/protocol.md: a retry could deliver it twice).
+    /// grain resumes the message is delivered (docs/protocol.md: a retry could deliver it twice). Both ways an edge
+    /// sends: one-way with the answer in the silo's push (the default), and a call with a response
+    /// (<c>Gateway:Edge:SendAcksInPush=false</c>, for rolling upgrades from silos that serve only that).
     /// </summary>
-    [Fact]
-    public async Task Send_GrainNeverAnswers_ErrUnavailableAfterCallTimeoutAndLaterSendsFlow()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Send_GrainNeverAnswers_ErrUnavailableAfterCallTimeoutAndLaterSendsFlow(bool acksInPush)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
+        var aliceEdge = acksInPush
+            ? cluster.Edges[1]
+            : await cluster.StartEdgeAsync(new Dictionary<string, string?> { ["Gateway:Edge:SendAcksInPush"] = "false" });
         await using var bob = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"bob-{run}"));
         await using var carol = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"carol-{run}"));
-        await using var alice = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256($"alice-{run}"));
+        await using var alice = await TestClient.ConnectAsync(aliceEdge, cluster.Tokens.Hs256($"alice-{run}"));
         await bob.WaitForFrameAsync("welcome");
         await carol.WaitForFrameAsync("welcome");
 
-        using (CallStallFilter.Arm(nameof(IClientGrain.SendAsync), $"bob-{run}", count: 1, at: CallStallFilter.At.Grain))
+        var method = acksInPush ? nameof(IClientSessionGrain.SendOneWayAsync) : nameof(IClientSessionGrain.SendAsync);
+        using (CallStallFilter.Arm(method, $"bob-{run}", count: 1, at: CallStallFilter.At.Grain))
         {
             var stalled = await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"bob-{{run}}","data":"stalled"}""", GatewayCluster.EdgeCallTimeout * 3);
             Assert.Equal("err", stalled.Type());
             Assert.Equal("unavailable", stalled.GetProperty("code").GetString());
+            Assert.Equal(1, CallStallFilter.Stalled(method, $"bob-{run}"));
 
             var next = await alice.RequestAsync($$"""{"t":"send","id":"$id","to":"carol-{{run}}","data":"next"}""");
             Assert.Equal("ok", next.Type());

@@ -99,22 +99,32 @@ public sealed class IdempotentSendTests(GatewayCluster cluster)
         Assert.Equal(1, (await cluster.Backend.GetGrain<IClientGrain>($"bob-{run}").GetPresenceAsync()).Seq); // only the valid send
     }
 
-    /// <summary>The answer is lost (the grain call outlives the edge's call timeout): the retry with the same key is told <c>dup</c>.</summary>
-    [Fact]
-    public async Task SendWithKey_AnswerLostPastTheCallTimeout_RetryDeliveredExactlyOnce()
+    /// <summary>
+    /// The answer is lost (the grain call outlives the edge's call timeout): the retry with the same key is told
+    /// <c>dup</c>. Both ways an edge sends: one-way with the answer in the silo's push (the default), and a call with a
+    /// response (<c>Gateway:Edge:SendAcksInPush=false</c>).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SendWithKey_AnswerLostPastTheCallTimeout_RetryDeliveredExactlyOnce(bool acksInPush)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var bobId = $"bob-{run}";
+        var aliceEdge = acksInPush
+            ? cluster.Edges[0]
+            : await cluster.StartEdgeAsync(new Dictionary<string, string?> { ["Gateway:Edge:SendAcksInPush"] = "false" });
         await using var bob = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256(bobId));
         var welcome = (await bob.WaitForFrameAsync("welcome")).Seq();
-        await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
+        await using var alice = await TestClient.ConnectAsync(aliceEdge, cluster.Tokens.Hs256($"alice-{run}"));
         const string send = """{"t":"send","id":"$id","to":"BOB","key":"lost-1","data":"once"}""";
 
-        using (CallStallFilter.Arm(nameof(IClientSessionGrain.SendOnceAsync), bobId, count: 1, at: CallStallFilter.At.Grain))
+        var method = acksInPush ? nameof(IClientSessionGrain.SendOneWayAsync) : nameof(IClientSessionGrain.SendOnceAsync);
+        using (CallStallFilter.Arm(method, bobId, count: 1, at: CallStallFilter.At.Grain))
         {
             var lost = await alice.RequestAsync(send.Replace("BOB", bobId), GatewayCluster.EdgeCallTimeout * 3);
             Assert.Equal("unavailable", lost.GetProperty("code").GetString());
-            Assert.Equal(1, CallStallFilter.Stalled(nameof(IClientSessionGrain.SendOnceAsync), bobId));
+            Assert.Equal(1, CallStallFilter.Stalled(method, bobId));
         } // released: the stalled call now runs, after its caller gave up
 
         var retry = await alice.RequestAsync(send.Replace("BOB", bobId));

@@ -53,7 +53,7 @@ public sealed class MessageTracingTests(TracingGatewayCluster cluster)
         var served = byId[deliver.ParentSpanId];
         Assert.StartsWith("Microsoft.Orleans.", served.Source.Name, StringComparison.Ordinal);
         Assert.Equal(ActivityKind.Server, served.Kind);
-        Assert.Contains(nameof(IClientGrain.SendAsync), served.OperationName, StringComparison.Ordinal);
+        Assert.Contains(nameof(IClientSessionGrain.SendOneWayAsync), served.OperationName, StringComparison.Ordinal);
         var call = byId[served.ParentSpanId];
         Assert.Equal(ActivityKind.Client, call.Kind);
         Assert.Equal(send.SpanId, call.ParentSpanId);

@@ -98,6 +98,49 @@ public sealed class EdgePushQueueTests
         Assert.Equal(["push a:1", "push a:2"], await edge.WaitForCallsAsync(2));
     }
 
+    [Fact]
+    public async Task EnqueueAck_QueuedWithMessages_RidesInTheSamePushCall()
+    {
+        var edge = new RecordingEdge(blockFirstCall: true);
+        var queue = Route(edge).Pushes;
+
+        queue.Enqueue(Batch("a", 1));
+        Assert.True(edge.FirstCallEntered.Wait(WaitLimit));
+        queue.Enqueue(Batch("b", 1));
+        queue.Enqueue(new SendAck(7, SendOutcome.Accepted, 1));
+        queue.Enqueue(Batch("b", 2));
+        queue.Enqueue(new SendAck(8, SendOutcome.Duplicate, 1));
+        edge.Release();
+
+        Assert.Equal(["push a:1", "push b:1,b:2 acks 7,8"], await edge.WaitForCallsAsync(2));
+    }
+
+    [Fact]
+    public async Task EnqueueAck_NothingElseQueued_SentAloneInAPush()
+    {
+        var edge = new RecordingEdge(blockFirstCall: false);
+        var queue = Route(edge).Pushes;
+
+        queue.Enqueue(new SendAck(3, SendOutcome.Accepted, 12));
+
+        Assert.Equal(["push  acks 3"], await edge.WaitForCallsAsync(1));
+    }
+
+    [Fact]
+    public async Task EnqueueAck_BehindADisconnect_SentOnceAfterIt()
+    {
+        var edge = new RecordingEdge(blockFirstCall: true);
+        var queue = Route(edge).Pushes;
+
+        queue.Enqueue(Batch("a", 1));
+        Assert.True(edge.FirstCallEntered.Wait(WaitLimit));
+        queue.EnqueueDisconnect("a", "kicked");
+        queue.Enqueue(new SendAck(5, SendOutcome.Accepted, 2));
+        edge.Release();
+
+        Assert.Equal(["push a:1", "disconnect a kicked", "push  acks 5"], await edge.WaitForCallsAsync(3));
+    }
+
     /// <summary>Records calls as text; can hold its first call until released, so later pushes queue up meanwhile.</summary>
     private sealed class RecordingEdge(bool blockFirstCall) : IEdgeObserver
     {
@@ -132,7 +175,8 @@ public sealed class EdgePushQueueTests
         {
             var mailboxes = string.Join(',', push.Mailboxes.Select(b => $"{b.ClientId}:{b.Messages[0].Seq}"));
             var channels = string.Join(',', push.Channels.Select(b => $"{b.Channel}:{b.Messages[0].Seq}"));
-            return Record(channels.Length == 0 ? $"push {mailboxes}" : $"push {mailboxes} | {channels}".Replace("push  |", "push |"));
+            var acks = push.Acks is { } answers ? $" acks {string.Join(',', answers.Select(a => a.Ticket))}" : "";
+            return Record((channels.Length == 0 ? $"push {mailboxes}" : $"push {mailboxes} | {channels}".Replace("push  |", "push |")) + acks);
         }
 
         public Task DisconnectAsync(string clientId, string code) => Record($"disconnect {clientId} {code}");

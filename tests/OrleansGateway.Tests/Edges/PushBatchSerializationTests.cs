@@ -56,6 +56,29 @@ public sealed class PushBatchSerializationTests
     }
 
     [Fact]
+    public void EdgePush_WithSendAcks_RoundTripThroughTheOrleansSerializer()
+    {
+        var serializer = Services.GetRequiredService<Serializer>();
+        var push = new EdgePush([], []) { Acks = [new SendAck(1, SendOutcome.Accepted, 7), new SendAck(2, SendOutcome.KeyReused, 0), new SendAck(3, SendOutcome.Duplicate, 5)] };
+
+        var copy = serializer.Deserialize<EdgePush>(serializer.SerializeToArray(push));
+
+        Assert.NotNull(copy);
+        Assert.Equal(push.Acks, copy.Acks);
+    }
+
+    [Fact]
+    public void EdgePush_WithoutAcks_AcksArriveNull()
+    {
+        var serializer = Services.GetRequiredService<Serializer>();
+
+        var copy = serializer.Deserialize<EdgePush>(serializer.SerializeToArray(new EdgePush([], [])));
+
+        Assert.NotNull(copy);
+        Assert.Null(copy.Acks);
+    }
+
+    [Fact]
     public void EdgePush_OneKindOnly_OtherKindArrivesEmptyNotNull()
     {
         var serializer = Services.GetRequiredService<Serializer>();
