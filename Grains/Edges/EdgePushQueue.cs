@@ -130,7 +130,7 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
             start = i + 1;
         }
 
-        metrics.EdgePushesSent(pushes.Count, calls);
+        metrics.EdgePushesSent(pushes.Count + acks.Count, calls);
     }
 
     private static EdgePush ToPush(List<Pending> pushes, int start, int end, SendAck[]? acks)

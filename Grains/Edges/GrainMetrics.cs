@@ -21,7 +21,7 @@ internal sealed class GrainMetrics
         _migrations = meter.CreateCounter<long>("ogw.silo.grain.migrations", "{grain}", "Grains rehydrated on this silo after migrating with their state, by kind");
         _inboundDuplicates = meter.CreateCounter<long>("ogw.silo.inbound.duplicates", "{message}", "Redelivered backend messages dropped by position");
         _keyedDuplicates = meter.CreateCounter<long>("ogw.silo.idempotent.duplicates", "{message}", "Repeated idempotency keys answered with their first position instead of appended, by kind");
-        _edgePushes = meter.CreateCounter<long>("ogw.silo.edge.pushes", "{push}", "Pushes (client message batches, channel publication batches, disconnects) handed to edges");
+        _edgePushes = meter.CreateCounter<long>("ogw.silo.edge.pushes", "{push}", "Pushes (client message batches, channel publication batches, disconnects, answers to one-way sends) handed to edges");
         _edgePushCalls = meter.CreateCounter<long>("ogw.silo.edge.push_calls", "{call}", "One-way observer calls that carried them (pushes / calls = coalescing)");
     }
 

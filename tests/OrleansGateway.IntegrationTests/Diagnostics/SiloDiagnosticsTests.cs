@@ -70,7 +70,9 @@ public sealed class SiloDiagnosticsTests(GatewayCluster cluster)
             var calls = await Prometheus.ReadAsync(silo.Http, "ogw_silo_edge_push_calls_total");
             await using var recipient = await TestClient.ConnectAsync(cluster.Edges[1], cluster.Tokens.Hs256(onSilo!));
             await recipient.WaitForFrameAsync("welcome");
-            // One at a time, each delivered before the next: three pushes in three calls, nothing to coalesce.
+            // One at a time, each delivered before the next, sender and recipient on different edges: three messages
+            // pushed to the recipient's edge and three answers to the sender's edge, six pushes in six calls, nothing
+            // to coalesce.
             for (var i = 0; i < 3; i++)
             {
                 Assert.Equal("ok", (await sender.RequestAsync($$"""{"t":"send","id":"$id","to":"{{onSilo}}","data":{{i}}}""")).Type());
@@ -79,8 +81,8 @@ public sealed class SiloDiagnosticsTests(GatewayCluster cluster)
 
             // Exactly: a message or a push counted twice must fail here.
             Assert.Equal(accepted + 3, await Prometheus.WaitForAsync(silo.Http, "ogw_silo_messages_accepted_total", accepted + 3, ["kind=\"client\""]));
-            Assert.Equal(pushes + 3, await Prometheus.WaitForAsync(silo.Http, "ogw_silo_edge_pushes_total", pushes + 3));
-            Assert.Equal(calls + 3, await Prometheus.WaitForAsync(silo.Http, "ogw_silo_edge_push_calls_total", calls + 3));
+            Assert.Equal(pushes + 6, await Prometheus.WaitForAsync(silo.Http, "ogw_silo_edge_pushes_total", pushes + 6));
+            Assert.Equal(calls + 6, await Prometheus.WaitForAsync(silo.Http, "ogw_silo_edge_push_calls_total", calls + 6));
             Assert.Contains("orleans_", await Prometheus.ScrapeAsync(silo.Http)); // Orleans' own meters
         }
         finally
