@@ -73,7 +73,7 @@ public interface IClientSessionGrain : IGrainWithStringKey
 
     /// <summary>
     /// A connected client's <c>send</c>, keyed or not, answered through the sender's edge: one-way, and the grain queues
-    /// a <see cref="SendAck"/> for <paramref name="ticket"/> on the silo's push to that edge, where it rides with the
+    /// a <see cref="SendAck"/> for <paramref name="ticket"/> on the silo's push to <paramref name="edgeId"/>, where it rides with the
     /// messages pushed there in the same instant (always with the recipient's own message when both clients are on the
     /// same edge). Saves the response message of <see cref="SendAsync(string, byte[])"/> per send. An edge that gets no
     /// answer within its call timeout answers the client <c>err unavailable</c>, as it does when a response times out.
@@ -83,9 +83,10 @@ public interface IClientSessionGrain : IGrainWithStringKey
     /// <param name="from">The sender's client id.</param>
     /// <param name="data">The message payload.</param>
     /// <param name="key">The send's idempotency key, or null.</param>
-    /// <param name="ticket">Where the answer goes.</param>
+    /// <param name="edgeId">The sending session's edge (its <see cref="IEdgeGrain"/> key): where the answer goes.</param>
+    /// <param name="ticket">The edge's number for this send, unique within the edge process (<see cref="SendAck.Ticket"/>).</param>
     [OneWay, Alias("SendTicketed")]
-    Task SendOneWayAsync(string from, byte[] data, string? key, SendTicket ticket);
+    Task SendOneWayAsync(string from, byte[] data, string? key, string edgeId, long ticket);
 
     /// <summary>
     /// Whether this client's keyed <c>up</c> to <paramref name="topic"/> was already produced within the window (then

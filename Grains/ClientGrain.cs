@@ -78,34 +78,85 @@ internal sealed partial class ClientGrain : MessageLogGrain, IClientGrain, IClie
 
     public Task<Accepted> SendOnceAsync(string from, byte[] data, string key) => AppendOnceAsync(from, data, key);
 
-    public async Task SendOneWayAsync(string from, byte[] data, string? key, SendTicket ticket)
+    public Task SendOneWayAsync(string from, byte[] data, string? key, string edgeId, long ticket)
     {
-        SendAck ack;
+        if (key is not null)
+        {
+            return SendOnceOneWayAsync(from, data, key, edgeId, ticket);
+        }
+
+        // The hottest path of the silo: without durability the append completes at once and the send costs no task.
+        ValueTask<StreamMessage> append;
         try
         {
-            if (key is null)
-            {
-                ack = new SendAck(ticket.Id, SendOutcome.Accepted, await SendAsync(from, data));
-            }
-            else
-            {
-                var accepted = await AppendOnceAsync(from, data, key);
-                ack = new SendAck(ticket.Id, accepted.Duplicate ? SendOutcome.Duplicate : SendOutcome.Accepted, accepted.Position);
-            }
-        }
-        catch (IdempotencyKeyReusedException)
-        {
-            ack = new SendAck(ticket.Id, SendOutcome.KeyReused, 0);
+            append = AppendAsync(MessageLog, from, data);
         }
         catch (Exception ex)
         {
-            // One-way: nobody else sees this exception. The sender hears "unavailable" (retry) and the silo logs why.
-            Edges.SendFailed(ex, from, ClientId);
-            ack = new SendAck(ticket.Id, SendOutcome.Unavailable, 0);
+            append = ValueTask.FromException<StreamMessage>(ex);
         }
 
-        // After the message's own push was queued (SendAsync/AppendOnceAsync deliver first): on one edge both leave together.
-        Edges.Acknowledge(ticket.EdgeId, ack);
+        if (append.IsCompletedSuccessfully)
+        {
+            DeliverAndAnswer(append.Result, edgeId, ticket);
+            return Task.CompletedTask;
+        }
+
+        return SendWhenAppendedAsync(append, from, edgeId, ticket);
+    }
+
+    private async Task SendWhenAppendedAsync(ValueTask<StreamMessage> append, string from, string edgeId, long ticket)
+    {
+        StreamMessage message;
+        try
+        {
+            message = await append;
+        }
+        catch (Exception ex)
+        {
+            Unavailable(ex, from, edgeId, ticket);
+            return;
+        }
+
+        DeliverAndAnswer(message, edgeId, ticket);
+    }
+
+    private async Task SendOnceOneWayAsync(string from, byte[] data, string key, string edgeId, long ticket)
+    {
+        Accepted accepted;
+        try
+        {
+            accepted = await AppendOnceAsync(from, data, key);
+        }
+        catch (IdempotencyKeyReusedException)
+        {
+            Edges.Acknowledge(edgeId, new SendAck(ticket, SendOutcome.KeyReused, 0));
+            return;
+        }
+        catch (Exception ex)
+        {
+            Unavailable(ex, from, edgeId, ticket);
+            return;
+        }
+
+        Edges.Acknowledge(edgeId, new SendAck(ticket, accepted.Duplicate ? SendOutcome.Duplicate : SendOutcome.Accepted, accepted.Position));
+    }
+
+    /// <summary>
+    /// Pushes the message, then queues the sender's answer: on one edge both leave in the same push (AppendOnceAsync
+    /// delivers before it returns, so keyed sends keep the same order).
+    /// </summary>
+    private void DeliverAndAnswer(StreamMessage message, string edgeId, long ticket)
+    {
+        Deliver(message);
+        Edges.Acknowledge(edgeId, new SendAck(ticket, SendOutcome.Accepted, message.Seq));
+    }
+
+    /// <summary>One-way: nobody else sees the exception. The sender hears "unavailable" (retry) and the silo logs why.</summary>
+    private void Unavailable(Exception exception, string from, string edgeId, long ticket)
+    {
+        Edges.SendFailed(exception, from, ClientId);
+        Edges.Acknowledge(edgeId, new SendAck(ticket, SendOutcome.Unavailable, 0));
     }
 
     public Task<StreamReplay> ReadMailboxAsync(long afterSeq) => Task.FromResult(MessageLog.ReadSince(afterSeq));

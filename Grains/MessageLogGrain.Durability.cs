@@ -34,9 +34,22 @@ internal abstract partial class MessageLogGrain
     /// caller's send fails with <see cref="MessageLogStoreException"/> (never acknowledged, and its seq never given twice).
     /// <paramref name="idempotencyKey"/> is persisted in the same write.
     /// </summary>
-    protected async Task<StreamMessage> AppendAsync(MessageLog log, string from, byte[] data, PendingKey? idempotencyKey = null)
+    /// <remarks>A <see cref="ValueTask{TResult}"/>: without durability it completes at once, and a send pays no task for it.</remarks>
+    protected ValueTask<StreamMessage> AppendAsync(MessageLog log, string from, byte[] data, PendingKey? idempotencyKey = null)
     {
-        var message = _durable is null ? log.Append(from, data) : await _durable.AppendAsync(log, from, data, _accepting, idempotencyKey, this);
+        if (_durable is null)
+        {
+            var message = log.Append(from, data);
+            Metrics.Accepted(Kind);
+            return new ValueTask<StreamMessage>(message);
+        }
+
+        return AppendDurableAsync(log, from, data, idempotencyKey);
+    }
+
+    private async ValueTask<StreamMessage> AppendDurableAsync(MessageLog log, string from, byte[] data, PendingKey? idempotencyKey)
+    {
+        var message = await _durable!.AppendAsync(log, from, data, _accepting, idempotencyKey, this);
         Metrics.Accepted(Kind);
         return message;
     }

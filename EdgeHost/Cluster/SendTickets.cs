@@ -15,7 +15,7 @@ namespace OrleansGateway.EdgeHost.Cluster;
 /// </summary>
 internal sealed class SendTickets : IDisposable
 {
-    private readonly ConcurrentDictionary<long, Waiting> _waiting = new();
+    private readonly ConcurrentDictionary<long, PendingSend> _waiting = new();
     private readonly string _edgeId;
     private readonly TimeProvider _time;
     private readonly long _timeoutTicks;
@@ -43,33 +43,39 @@ internal sealed class SendTickets : IDisposable
     /// <summary>How long a ticket waits for its answer.</summary>
     public TimeSpan Timeout { get; }
 
-    /// <summary>Tickets waiting now.</summary>
+    /// <summary>Sends waiting now.</summary>
     public int Count => _waiting.Count;
 
-    /// <summary>A new ticket and the task its answer completes (continuations run asynchronously, off the push).</summary>
-    public (SendTicket Ticket, Task<SendAck> Answer) Issue()
+    /// <summary>
+    /// Numbers <paramref name="send"/> and waits for its answer (or <see cref="Timeout"/>); the number goes with the
+    /// one-way call (<see cref="IClientSessionGrain.SendOneWayAsync"/>).
+    /// </summary>
+    public long Issue(PendingSend send)
     {
         var id = Interlocked.Increment(ref _next);
-        var waiting = new Waiting(_time.GetTimestamp() + _timeoutTicks);
-        _waiting[id] = waiting;
-        return (new SendTicket(_edgeId, id), waiting.Task);
+        send.Deadline = _time.GetTimestamp() + _timeoutTicks;
+        _waiting[id] = send;
+        return id;
     }
+
+    /// <summary>This edge's id: where silos send the answers.</summary>
+    public string EdgeId => _edgeId;
 
     /// <summary>An answer arrived: completes its ticket. An answer for a ticket that timed out (or is unknown) is ignored.</summary>
     public void Complete(SendAck ack)
     {
-        if (_waiting.TryRemove(ack.Ticket, out var waiting))
+        if (_waiting.TryRemove(ack.Ticket, out var send))
         {
-            waiting.TrySetResult(ack);
+            send.Answer(ack);
         }
     }
 
     /// <summary>The one-way call could not even be sent: the ticket fails at once.</summary>
     public void Fail(long ticket, Exception exception)
     {
-        if (_waiting.TryRemove(ticket, out var waiting))
+        if (_waiting.TryRemove(ticket, out var send))
         {
-            waiting.TrySetException(exception);
+            send.NoAnswer(exception);
         }
     }
 
@@ -82,11 +88,11 @@ internal sealed class SendTickets : IDisposable
         }
 
         var now = _time.GetTimestamp();
-        foreach (var (id, waiting) in _waiting)
+        foreach (var (id, send) in _waiting)
         {
-            if (waiting.Deadline <= now && _waiting.TryRemove(id, out _))
+            if (send.Deadline <= now && _waiting.TryRemove(id, out _))
             {
-                waiting.TrySetException(new TimeoutException($"No answer to the send within {Timeout.TotalSeconds:0.###} s."));
+                send.NoAnswer(new TimeoutException($"No answer to the send within {Timeout.TotalSeconds:0.###} s."));
             }
         }
     }
@@ -99,10 +105,44 @@ internal sealed class SendTickets : IDisposable
             Fail(id, new ObjectDisposedException(nameof(SendTickets), "The edge is stopping."));
         }
     }
+}
 
-    /// <summary>A waiting send: its answer's task and when it times out (a <see cref="TimeProvider"/> timestamp).</summary>
-    private sealed class Waiting(long deadline) : TaskCompletionSource<SendAck>(TaskCreationOptions.RunContinuationsAsynchronously)
+/// <summary>
+/// One send waiting for its answer: what to do with the answer or its absence, and a task that completes once either
+/// was handled (the session handles its frames one at a time and awaits it). One object per send, with no async state
+/// machine or answer task besides: this is on the path of every direct message.
+/// </summary>
+internal abstract class PendingSend() : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+{
+    /// <summary>When it times out (a <see cref="TimeProvider"/> timestamp); set by <see cref="SendTickets.Issue"/>.</summary>
+    public long Deadline { get; set; }
+
+    public void Answer(SendAck ack)
     {
-        public long Deadline { get; } = deadline;
+        try
+        {
+            OnAnswer(ack);
+        }
+        finally
+        {
+            TrySetResult();
+        }
     }
+
+    public void NoAnswer(Exception exception)
+    {
+        try
+        {
+            OnNoAnswer(exception);
+        }
+        finally
+        {
+            TrySetResult();
+        }
+    }
+
+    protected abstract void OnAnswer(SendAck ack);
+
+    /// <summary>No answer within the timeout, or the call could not be sent: taken or not is unknown.</summary>
+    protected abstract void OnNoAnswer(Exception exception);
 }

@@ -109,11 +109,12 @@ internal sealed partial class FrameDispatcher(
     /// </summary>
     private Task SendTicketedAsync(ClientSession session, ClientFrame frame)
     {
-        var (ticket, answer) = tickets.Issue();
+        var reply = new SendReply(session, frame.Id, frame.Key is not null, logger);
+        var ticket = tickets.Issue(reply);
         Task sent;
         try
         {
-            sent = grains.Client(frame.To!).SendOneWayAsync(session.ClientId, frame.Data!, frame.Key, ticket);
+            sent = grains.Client(frame.To!).SendOneWayAsync(session.ClientId, frame.Data!, frame.Key, tickets.EdgeId, ticket);
         }
         catch (Exception ex)
         {
@@ -123,10 +124,10 @@ internal sealed partial class FrameDispatcher(
         if (!sent.IsCompletedSuccessfully)
         {
             // A one-way call completes once queued; one that failed to leave fails its ticket now, not at the timeout.
-            _ = FailTicketOnFaultAsync(sent, ticket.Id);
+            _ = FailTicketOnFaultAsync(sent, ticket);
         }
 
-        return AnswerAsync(session, frame, answer);
+        return reply.Task;
     }
 
     private async Task FailTicketOnFaultAsync(Task sent, long ticket)
@@ -142,34 +143,28 @@ internal sealed partial class FrameDispatcher(
     }
 
     /// <summary>As <see cref="AcknowledgeAsync"/> and <see cref="AcknowledgeOnceAsync"/>, for a ticketed <c>send</c>'s answer.</summary>
-    private async Task AnswerAsync(ClientSession session, ClientFrame frame, Task<SendAck> answer)
+    private sealed class SendReply(ClientSession session, string? id, bool keyed, ILogger logger) : PendingSend
     {
-        SendAck ack;
-        try
+        protected override void OnAnswer(SendAck ack) => session.Send(ack.Outcome switch
         {
-            ack = await answer;
-        }
-        catch (Exception ex)
-        {
-            // No answer (timed out) or not sent: taken or not, the client may retry (with the same key, once only).
-            Log.ClusterCallFailed(logger, ex, "send", session.ClientId);
-            session.Send(Unavailable(frame));
-            return;
-        }
-
-        session.Send(ack.Outcome switch
-        {
-            SendOutcome.Accepted when frame.Key is null => JsonFrameCodec.Ok(frame.Id),
-            SendOutcome.Accepted => JsonFrameCodec.Accepted(frame.Id, channel: false, ack.Seq, duplicate: false),
-            SendOutcome.Duplicate => JsonFrameCodec.Accepted(frame.Id, channel: false, ack.Seq, duplicate: true),
-            SendOutcome.KeyReused => JsonFrameCodec.Error(frame.Id, ErrorCodes.BadRequest, KeyReused),
-            _ => Unavailable(frame), // the grain logged why
+            SendOutcome.Accepted when !keyed => JsonFrameCodec.Ok(id),
+            SendOutcome.Accepted => JsonFrameCodec.Accepted(id, channel: false, ack.Seq, duplicate: false),
+            SendOutcome.Duplicate => JsonFrameCodec.Accepted(id, channel: false, ack.Seq, duplicate: true),
+            SendOutcome.KeyReused => JsonFrameCodec.Error(id, ErrorCodes.BadRequest, KeyReused),
+            _ => Unavailable(), // the grain logged why
         });
 
-        static byte[] Unavailable(ClientFrame frame) => JsonFrameCodec.Error(
-            frame.Id,
+        protected override void OnNoAnswer(Exception exception)
+        {
+            // Timed out or not sent: taken or not, the client may retry (with the same key, to have it once only).
+            Log.ClusterCallFailed(logger, exception, "send", session.ClientId);
+            session.Send(Unavailable());
+        }
+
+        private byte[] Unavailable() => JsonFrameCodec.Error(
+            id,
             ErrorCodes.Unavailable,
-            frame.Key is null ? "the cluster could not take the message; retry" : "the cluster could not take the message; retry with the same key");
+            keyed ? "the cluster could not take the message; retry with the same key" : "the cluster could not take the message; retry");
     }
 
     private async Task SubscribeAsync(ClientSession session, ClientFrame frame)

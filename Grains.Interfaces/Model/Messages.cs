@@ -76,16 +76,8 @@ public sealed record EdgePush(
     public SendAck[]? Acks { get; init; }
 }
 
-/// <summary>Which edge waits for a one-way <c>send</c>'s answer, and under which number.</summary>
-/// <param name="EdgeId">The sending session's edge (its <see cref="IEdgeGrain"/> key).</param>
-/// <param name="Id">The edge's number for the waiting send, unique within the edge process.</param>
-[GenerateSerializer, Immutable, Alias("ogw.SendTicket")]
-public readonly record struct SendTicket(
-    [property: Id(0)] string EdgeId,
-    [property: Id(1)] long Id);
-
 /// <summary>The answer to one ticketed <c>send</c>.</summary>
-/// <param name="Ticket">The <see cref="SendTicket.Id"/> it answers.</param>
+/// <param name="Ticket">The edge's number of the send it answers.</param>
 /// <param name="Outcome">What became of the send.</param>
 /// <param name="Seq">The seq the message was given (the first one, for a repeated key); 0 when not accepted.</param>
 [GenerateSerializer, Immutable, Alias("ogw.SendAck")]
