@@ -29,7 +29,8 @@ internal static class UpgradeResponses
     /// </summary>
     public static ValueTask<FlushResult> WriteSwitchingProtocolsAsync(PipeWriter output, string key, string? subProtocol)
     {
-        // base64(SHA-1(key + GUID)), the key taken as ASCII bytes.
+        // base64(SHA-1(key + GUID)), the key taken as ASCII bytes. A valid key is 24 chars; one padded with whitespace
+        // (which base64 decoding allows) may be longer than the stack is given for it.
         var inputLength = key.Length + AcceptGuid.Length;
         var rented = inputLength > 256 ? ArrayPool<byte>.Shared.Rent(inputLength) : null;
         Span<byte> input = rented is null ? stackalloc byte[inputLength] : rented.AsSpan(0, inputLength);
