@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -13,6 +14,8 @@ namespace OrleansGateway.EdgeHost.Auth;
 /// </summary>
 internal sealed partial class JwtAuthenticator
 {
+    private const string ChannelsClaim = "channels";
+
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly TimeProvider _time;
     private readonly ILogger<JwtAuthenticator> _logger;
@@ -62,13 +65,58 @@ internal sealed partial class JwtAuthenticator
             return null;
         }
 
-        var channels = jwt.Claims.Where(c => c.Type == "channels").Select(c => c.Value).ToArray();
+        var channels = ReadChannels(jwt);
         return new ClientIdentity(jwt.Subject, channels.Length > 0 ? channels : state.Options.DefaultChannels, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero));
     }
+
+    /// <summary>
+    /// The token's <c>channels</c> claim as the claim values <see cref="JsonWebToken.Claims"/> would list for it (one per
+    /// array item), read from the payload alone: <c>Claims</c> builds a <see cref="System.Security.Claims.Claim"/> for
+    /// every payload field of every token (connect cost). A string or an array of strings (docs/protocol.md; the library
+    /// keeps an array as a <see cref="JsonElement"/>) is read directly; any other shape goes the old way, so what it
+    /// yields is unchanged.
+    /// </summary>
+    private static string[] ReadChannels(JsonWebToken jwt)
+    {
+        if (!jwt.TryGetPayloadValue<object>(ChannelsClaim, out var value))
+        {
+            return [];
+        }
+
+        if (value is string single)
+        {
+            return [single];
+        }
+
+        if (value is JsonElement { ValueKind: JsonValueKind.Array } items)
+        {
+            var channels = new string[items.GetArrayLength()];
+            var i = 0;
+            foreach (var item in items.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.String)
+                {
+                    return ReadChannelsFromClaims(jwt);
+                }
+
+                channels[i++] = item.GetString()!;
+            }
+
+            return channels;
+        }
+
+        return ReadChannelsFromClaims(jwt);
+    }
+
+    private static string[] ReadChannelsFromClaims(JsonWebToken jwt) =>
+        jwt.Claims.Where(c => c.Type == ChannelsClaim).Select(c => c.Value).ToArray();
 
     private State Build(AuthOptions options)
     {
         var keys = options.Keys.Select(CreateKey).ToList();
+        // Resolved per token: built once here, so a token naming its kid costs a lookup, not a query.
+        var byKid = keys.Where(k => k.KeyId is not null).GroupBy(k => k.KeyId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
         var parameters = new TokenValidationParameters
         {
             ValidIssuer = options.Issuer,
@@ -76,7 +124,7 @@ internal sealed partial class JwtAuthenticator
             IssuerSigningKeys = keys,
             // A kid must name a configured key (never "try every key"); tokens without kid may use any of them.
             TryAllIssuerSigningKeys = false,
-            IssuerSigningKeyResolver = (_, _, kid, _) => string.IsNullOrEmpty(kid) ? keys : keys.Where(k => k.KeyId == kid),
+            IssuerSigningKeyResolver = (_, _, kid, _) => string.IsNullOrEmpty(kid) ? keys : byKid.GetValueOrDefault(kid, []),
             // Only algorithms of configured keys: a token cannot pick its own (alg:none, HS256 signed with an RSA public key).
             ValidAlgorithms = options.Keys.Select(k => k.Algorithm).Distinct().ToArray(),
             RequireExpirationTime = true,

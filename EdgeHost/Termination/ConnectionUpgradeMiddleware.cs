@@ -60,8 +60,8 @@ internal sealed partial class ConnectionUpgradeMiddleware(
         var (admitted, refusal) = await gate.TryAdmitAsync(new HandshakeRequest(
             head.Header("Origin"),
             head.Header("Authorization"),
-            head.Query.GetValueOrDefault("access_token"),
-            head.Query.GetValueOrDefault("last_seq"),
+            head.AccessToken,
+            head.LastSeq,
             head.OfferedProtocols,
             (connection.RemoteEndPoint as IPEndPoint)?.Address));
         if (admitted is null)

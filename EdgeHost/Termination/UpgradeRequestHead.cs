@@ -18,26 +18,70 @@ internal enum UpgradeRoute
 /// upgrade needs (RFC 6455 §4.2.1). Pure: bytes in, fields out, no sockets. Only what the connection-level upgrade
 /// uses is kept; anything it does not understand is answered with 400, as ASP.NET Core would.
 /// </summary>
+/// <remarks>
+/// Parsed from the bytes, not from a string of the whole head split into lines: every accepted connection pays for
+/// this parse (connect cost, docs/benchmarks.md), so only the kept headers' values, the query and an unusual version
+/// become strings; every other line is checked for well-formedness and skipped.
+/// </remarks>
 internal sealed class UpgradeRequestHead
 {
+    private const string Http11 = "HTTP/1.1";
+
+    /// <summary>The headers kept; <see cref="Header"/> answers empty for any other.</summary>
+    private static readonly string[] KeptHeaders =
+    [
+        "Host", "Connection", "Upgrade", "Sec-WebSocket-Version", "Sec-WebSocket-Key", "Sec-WebSocket-Protocol",
+        "Origin", "Authorization", "Content-Length", "Transfer-Encoding",
+    ];
+
+    private static readonly byte[][] KeptHeaderBytes = Array.ConvertAll(KeptHeaders, Encoding.ASCII.GetBytes);
+
     private static ReadOnlySpan<byte> Prefix => "GET /ws"u8;
 
     private static ReadOnlySpan<byte> HeadEnd => "\r\n\r\n"u8;
 
-    private readonly Dictionary<string, StringValues> _headers = new(StringComparer.OrdinalIgnoreCase);
+    private static ReadOnlySpan<byte> LineEnd => "\r\n"u8;
 
-    private UpgradeRequestHead(string version, Dictionary<string, StringValues> query)
+    // Indexed like KeptHeaders.
+    private readonly StringValues[] _headers = new StringValues[KeptHeaders.Length];
+    private readonly string? _query;
+    private Dictionary<string, StringValues>? _parsedQuery;
+
+    private UpgradeRequestHead(string version, string? query)
     {
         Version = version;
-        Query = query;
+        _query = query;
+        if (query is not null)
+        {
+            (AccessToken, LastSeq) = ReadQuery(query);
+        }
     }
 
     /// <summary>The request line's protocol, e.g. <c>HTTP/1.1</c>.</summary>
     public string Version { get; }
 
-    public Dictionary<string, StringValues> Query { get; }
+    /// <summary>The query's <c>access_token</c> values (decoded, names case-insensitive, as in <see cref="Query"/>).</summary>
+    public StringValues AccessToken { get; }
 
-    public StringValues Header(string name) => _headers.TryGetValue(name, out var values) ? values : default;
+    /// <summary>The query's <c>last_seq</c> values (decoded, names case-insensitive, as in <see cref="Query"/>).</summary>
+    public StringValues LastSeq { get; }
+
+    /// <summary>The whole query, parsed on first use (the upgrade itself reads <see cref="AccessToken"/> and <see cref="LastSeq"/>).</summary>
+    public Dictionary<string, StringValues> Query => _parsedQuery ??= _query is null ? [] : QueryHelpers.ParseQuery(_query);
+
+    /// <summary>A kept header's values (names case-insensitive); empty for a header not sent or not kept.</summary>
+    public StringValues Header(string name)
+    {
+        for (var i = 0; i < KeptHeaders.Length; i++)
+        {
+            if (string.Equals(KeptHeaders[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                return _headers[i];
+            }
+        }
+
+        return default;
+    }
 
     /// <summary>
     /// Ours when the connection starts with <c>GET /ws</c> followed by <c>?</c> or a space: exactly the path, case as
@@ -81,40 +125,51 @@ internal sealed class UpgradeRequestHead
     /// <summary>Parses a complete head (request line, header lines, blank line); null when it is not well-formed HTTP/1.x.</summary>
     public static UpgradeRequestHead? TryParse(ReadOnlySequence<byte> head)
     {
-        // Latin-1 like Kestrel's header decoding: every byte maps to one char, nothing is rejected here.
-        var text = Encoding.Latin1.GetString(head.IsSingleSegment ? head.FirstSpan : head.ToArray());
-        var lines = text.Split("\r\n");
-        var requestLine = lines[0].Split(' ');
-        if (requestLine.Length != 3 || requestLine[0] != "GET" || !requestLine[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        // Bytes are Latin-1 like Kestrel's header decoding: every byte is the char of the same value, nothing is rejected here.
+        ReadOnlySpan<byte> rest = head.IsSingleSegment ? head.FirstSpan : head.ToArray();
+        var requestLine = NextLine(ref rest);
+
+        // Exactly "GET <target> HTTP/1.x": three parts split on single spaces.
+        var firstSpace = requestLine.IndexOf((byte)' ');
+        var target = firstSpace < 0 ? default : requestLine[(firstSpace + 1)..];
+        var secondSpace = target.IndexOf((byte)' ');
+        var version = secondSpace < 0 ? default : target[(secondSpace + 1)..];
+        target = secondSpace < 0 ? default : target[..secondSpace];
+        if (secondSpace < 0 || version.Contains((byte)' ') || !requestLine[..firstSpace].SequenceEqual("GET"u8) || !version.StartsWith("HTTP/1."u8))
         {
             return null;
         }
 
-        var target = requestLine[1];
-        var queryStart = target.IndexOf('?', StringComparison.Ordinal);
-        if ((queryStart < 0 ? target : target[..queryStart]) != "/ws")
+        var queryStart = target.IndexOf((byte)'?');
+        if (!(queryStart < 0 ? target : target[..queryStart]).SequenceEqual("/ws"u8))
         {
             return null;
         }
 
-        var request = new UpgradeRequestHead(requestLine[2], queryStart < 0 ? [] : QueryHelpers.ParseQuery(target[queryStart..]));
-        foreach (var line in lines.AsSpan(1))
+        var request = new UpgradeRequestHead(
+            version.SequenceEqual("HTTP/1.1"u8) ? Http11 : Encoding.Latin1.GetString(version),
+            queryStart < 0 ? null : Encoding.Latin1.GetString(target[queryStart..]));
+        while (!rest.IsEmpty)
         {
-            if (line.Length == 0)
+            var line = NextLine(ref rest);
+            if (line.IsEmpty)
             {
                 continue;
             }
 
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var colon = line.IndexOf((byte)':');
             // No name, whitespace before the colon, or an obsolete folded line: malformed (RFC 9112 §5.1, §5.2).
-            if (colon <= 0 || char.IsWhiteSpace(line[colon - 1]) || char.IsWhiteSpace(line[0]))
+            if (colon <= 0 || char.IsWhiteSpace((char)line[colon - 1]) || char.IsWhiteSpace((char)line[0]))
             {
                 return null;
             }
 
-            var name = line[..colon];
-            var value = line[(colon + 1)..].Trim(' ', '\t');
-            request._headers[name] = request._headers.TryGetValue(name, out var existing) ? StringValues.Concat(existing, value) : new StringValues(value);
+            var kept = Kept(line[..colon]);
+            if (kept >= 0)
+            {
+                var value = Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8));
+                request._headers[kept] = StringValues.Concat(request._headers[kept], value);
+            }
         }
 
         return request;
@@ -125,7 +180,7 @@ internal sealed class UpgradeRequestHead
     /// <c>Upgrade: websocket</c>, version 13, a key of 16 bytes), plus a <c>Host</c> and no request body.
     /// </summary>
     public bool IsWebSocketRequest =>
-        Version == "HTTP/1.1"
+        Version == Http11
         && HasToken(Header("Connection"), "Upgrade")
         && HasToken(Header("Upgrade"), "websocket")
         && Header("Sec-WebSocket-Version") == "13"
@@ -135,13 +190,88 @@ internal sealed class UpgradeRequestHead
         && Header("Transfer-Encoding").Count == 0;
 
     /// <summary>The offered subprotocols, split on commas and trimmed (as <c>WebSocketRequestedProtocols</c>).</summary>
-    public IList<string> OfferedProtocols => Split(Header("Sec-WebSocket-Protocol")).ToList();
+    public IList<string> OfferedProtocols
+    {
+        get
+        {
+            var values = Header("Sec-WebSocket-Protocol");
+            if (values.Count == 0)
+            {
+                return [];
+            }
 
-    private static bool HasToken(StringValues values, string token) =>
-        Split(values).Any(v => string.Equals(v, token, StringComparison.OrdinalIgnoreCase));
+            var offered = new List<string>();
+            foreach (var value in values)
+            {
+                offered.AddRange((value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            }
 
-    private static IEnumerable<string> Split(StringValues values) =>
-        values.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            return offered;
+        }
+    }
+
+    /// <summary>The line at the start of <paramref name="rest"/> (without its CRLF), which then moves past it.</summary>
+    private static ReadOnlySpan<byte> NextLine(ref ReadOnlySpan<byte> rest)
+    {
+        var end = rest.IndexOf(LineEnd);
+        var line = end < 0 ? rest : rest[..end];
+        rest = end < 0 ? default : rest[(end + LineEnd.Length)..];
+        return line;
+    }
+
+    private static int Kept(ReadOnlySpan<byte> name)
+    {
+        for (var i = 0; i < KeptHeaderBytes.Length; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(name, KeptHeaderBytes[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The two query parameters the upgrade reads, decoded and matched exactly as <c>QueryHelpers.ParseQuery</c> does.</summary>
+    private static (StringValues AccessToken, StringValues LastSeq) ReadQuery(string query)
+    {
+        StringValues accessToken = default, lastSeq = default;
+        foreach (var pair in new QueryStringEnumerable(query))
+        {
+            var name = pair.DecodeName().Span;
+            if (name.Equals("access_token", StringComparison.OrdinalIgnoreCase))
+            {
+                accessToken = StringValues.Concat(accessToken, pair.DecodeValue().ToString());
+            }
+            else if (name.Equals("last_seq", StringComparison.OrdinalIgnoreCase))
+            {
+                lastSeq = StringValues.Concat(lastSeq, pair.DecodeValue().ToString());
+            }
+        }
+
+        return (accessToken, lastSeq);
+    }
+
+    private static bool HasToken(StringValues values, string token)
+    {
+        foreach (var value in values)
+        {
+            var rest = (value ?? "").AsSpan();
+            while (!rest.IsEmpty)
+            {
+                var comma = rest.IndexOf(',');
+                var part = (comma < 0 ? rest : rest[..comma]).Trim();
+                if (part.Equals(token, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+
+                rest = comma < 0 ? default : rest[(comma + 1)..];
+            }
+        }
+
+        return false;
+    }
 
     private static bool IsValidKey(StringValues key)
     {

@@ -17,9 +17,13 @@ internal static class IdleScenario
         // Connect cost: server CPU (every edge and silo, or the one Kestrel process) over the connect phase only, per
         // accepted connection: TCP accept, upgrade, JWT check, attach, welcome. Read before the settle and the
         // forced GC so neither is counted.
+        // --gc-events=true (bench/run: IDLE_ALLOC=1) also counts the bytes the servers allocate over the connect phase,
+        // per role; off by default so the connect CPU figure carries no EventPipe session.
+        using var gc = s.Str("gc-events", "false") == "true" ? GcMonitor.Start(procs) : null;
         var cpu0 = ServerProcs.CpuSeconds(procs);
         var stats = await common.ConnectAllAsync(conns, s.Int("parallel", 64), cancellationToken);
         var connectCpu = ServerProcs.CpuSeconds(procs) - cpu0;
+        var gcStats = gc?.Stop();
         await Task.Delay(TimeSpan.FromSeconds(s.Int("settle", 5)), cancellationToken);
         var after = ServerProcs.SettledRss(procs);
         var open = conns.Count(c => c.Item1.IsOpen);
@@ -38,6 +42,9 @@ internal static class IdleScenario
             .Add("edges", common.Edges.Length)
             .Add("connect_server_cpu_s", connectCpu)
             .Add("connect_cpu_us_per_connection", stats.Ok == 0 ? double.NaN : connectCpu * 1e6 / stats.Ok)
+            .Add("connect_alloc_kb_per_connection", gcStats is { } g ? PerConn(g.Allocated) : null)
+            .Add("connect_edge_alloc_kb_per_connection", gc is not null ? PerConn(gc.AllocatedBy("edge")) : null)
+            .Add("connect_silo_alloc_kb_per_connection", gc is not null && procs.Any(p => p.Role == "silo") ? PerConn(gc.AllocatedBy("silo")) : null)
             .Add("gc_forced", before.GcForced && after.GcForced)
             .Add("edge_rss_before_mb", procs.Where(p => p.Role == "edge").Sum(p => before.Rss[p.Pid]) / 1048576.0)
             .Add("edge_rss_after_mb", procs.Where(p => p.Role == "edge").Sum(p => after.Rss[p.Pid]) / 1048576.0)

@@ -90,6 +90,7 @@ internal sealed class GcMonitor : IDisposable
     private long _allocated;
     private readonly long[] _collections = new long[3];
     private double _pauseMs;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _allocatedByRole = new();
 
     // BENCH_ALLOC_TYPES=1: bytes allocated by type per server role, printed at Stop (where a message's allocations go).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long>? _byType =
@@ -148,6 +149,9 @@ internal sealed class GcMonitor : IDisposable
         return (Interlocked.Read(ref _allocated), _collections[0], _collections[1], _collections[2], _pauseMs);
     }
 
+    /// <summary>Bytes allocated by the processes of <paramref name="role"/> (edge, silo), read after <see cref="Stop"/>.</summary>
+    public long AllocatedBy(string role) => _allocatedByRole.GetValueOrDefault(role);
+
     public void Dispose()
     {
         foreach (var (session, _) in _sessions)
@@ -163,6 +167,7 @@ internal sealed class GcMonitor : IDisposable
         source.Clr.GCAllocationTick += e =>
         {
             Interlocked.Add(ref _allocated, e.AllocationAmount64);
+            _allocatedByRole.AddOrUpdate(role, e.AllocationAmount64, (_, v) => v + e.AllocationAmount64);
             _byType?.AddOrUpdate($"{role}|{e.TypeName}", e.AllocationAmount64, (_, v) => v + e.AllocationAmount64);
         };
         source.Clr.GCStart += e =>

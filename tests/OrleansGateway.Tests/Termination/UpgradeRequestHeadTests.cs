@@ -50,6 +50,41 @@ public sealed class UpgradeRequestHeadTests
         Assert.Equal(["x.v2", "ogw.v1.json"], head.OfferedProtocols);
     }
 
+    // What the upgrade reads from the query is what the whole query, parsed as ASP.NET Core parses it, holds.
+    [Theory]
+    [InlineData("?access_token=abc.def&last_seq=7")]
+    [InlineData("?ACCESS_TOKEN=abc&Last_Seq=1")]
+    [InlineData("?access_token=a&access_token=b&last_seq=1&last_seq=2")]
+    [InlineData("?access%5Ftoken=x%2Ey+z&last_seq=%37")]
+    [InlineData("?access_token&last_seq=")]
+    [InlineData("?other=1&&=2&access_token==x")]
+    [InlineData("?")]
+    [InlineData("")]
+    public void TryParse_Query_AccessTokenAndLastSeqAsTheParsedQueryHoldsThem(string query)
+    {
+        var head = UpgradeRequestHead.TryParse(Bytes(Upgrade.Replace("?access_token=abc.def&last_seq=7", query, StringComparison.Ordinal)));
+
+        Assert.NotNull(head);
+        Assert.Equal(head.Query.GetValueOrDefault("access_token"), head.AccessToken);
+        Assert.Equal(head.Query.GetValueOrDefault("last_seq"), head.LastSeq);
+    }
+
+    [Fact]
+    public void TryParse_RepeatedHeaderAcrossSegments_KeepsEveryValueInOrder()
+    {
+        var text = Upgrade.Replace("Origin: https://app.example\r\n", "Origin: https://a.example\r\nX-Other: 1\r\norigin:\thttps://b.example \r\n", StringComparison.Ordinal);
+        var bytes = Encoding.Latin1.GetBytes(text);
+        var first = new Segment(bytes.AsMemory(0, 40));
+        var last = first.Append(bytes.AsMemory(40));
+
+        var head = UpgradeRequestHead.TryParse(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length));
+
+        Assert.NotNull(head);
+        Assert.True(head.IsWebSocketRequest);
+        Assert.Equal(new string?[] { "https://a.example", "https://b.example" }, head.Header("Origin").ToArray());
+        Assert.Equal("abc.def", head.AccessToken.ToString());
+    }
+
     [Theory]
     [InlineData("Sec-WebSocket-Version: 13\r\n", "Sec-WebSocket-Version: 8\r\n")]
     [InlineData("Upgrade: websocket\r\n", "Upgrade: h2c\r\n")]
@@ -71,6 +106,21 @@ public sealed class UpgradeRequestHeadTests
     [InlineData("Host: edge\r\n", "Host: edge\r\n folded\r\n")]
     [InlineData("Host: edge\r\n", "no colon\r\n")]
     [InlineData("GET /ws?", "GET  /ws?")]
+    [InlineData("Host: edge\r\n", "X-Other : 1\r\n")]
+    [InlineData("HTTP/1.1\r\n", "HTTP/1.1 x\r\n")]
+    [InlineData("GET /ws?", "POST /ws?")]
     public void TryParse_MalformedHead_Null(string from, string to) =>
         Assert.Null(UpgradeRequestHead.TryParse(Bytes(Upgrade.Replace(from, to, StringComparison.Ordinal))));
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
+    }
 }
