@@ -146,6 +146,7 @@ public sealed class IdempotentSendTests(GatewayCluster cluster)
         var third = await cluster.StartSiloAsync();
         await using var owned = cluster.Owned(third);
         await WaitForActiveSilosAsync(cluster, cluster.Silos.Count);
+        await WaitForPlacementOnAsync(cluster, third); // a hint to a silo placement does not know yet is ignored
         var bob = cluster.Backend.GetGrain<IClientGrain>(bobId);
         RequestContext.Set(IPlacementDirector.PlacementHintKey, third.Host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress);
         try

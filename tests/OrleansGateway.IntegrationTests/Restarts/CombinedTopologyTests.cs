@@ -19,6 +19,7 @@ public sealed class CombinedTopologyTests(GatewayCluster cluster)
         var (edge, siloPort) = await StartCombinedEdgeAsync();
         using var _ = edge;
         await WaitForActiveSilosAsync(cluster, cluster.Silos.Count + 1);
+        await WaitForPlacementOnAsync(cluster, siloPort); // a hint to a silo placement does not know yet is ignored
         await using var alice = await TestClient.ConnectAsync(cluster.Edges[0], cluster.Tokens.Hs256($"alice-{run}"));
 
         // Bob's grain on the edge's own silo (a placement hint, so the test does not depend on where placement would put it).
