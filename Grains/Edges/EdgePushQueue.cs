@@ -36,15 +36,13 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
         lock (_gate)
         {
             _acks.Add(ack);
-            if (_scheduled)
+            if (!StartFlush())
             {
                 return;
             }
-
-            _scheduled = true;
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        QueueFlush();
     }
 
     /// <summary>Queues a disconnect of <paramref name="clientId"/> behind the messages already queued for the edge.</summary>
@@ -55,17 +53,29 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
         lock (_gate)
         {
             _pending.Add(push);
-            if (_scheduled)
+            if (!StartFlush())
             {
                 return;
             }
-
-            _scheduled = true;
         }
 
-        // Not preferLocal: behind the grain turns already queued, so what they push joins this flush.
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        QueueFlush();
     }
+
+    /// <summary>Under the gate: true when no flush is scheduled yet (the caller then queues one).</summary>
+    private bool StartFlush()
+    {
+        if (_scheduled)
+        {
+            return false;
+        }
+
+        _scheduled = true;
+        return true;
+    }
+
+    // Not preferLocal: behind the grain turns already queued, so what they push joins this flush.
+    private void QueueFlush() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
 
     void IThreadPoolWorkItem.Execute()
     {
@@ -96,7 +106,7 @@ internal sealed partial class EdgePushQueue(EdgeRoute route, GrainMetrics metric
         }
 
         // More arrived while sending: queue again rather than loop, so they can keep gathering meanwhile.
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        QueueFlush();
     }
 
     private void Send(List<Pending> pushes, List<SendAck> acks)

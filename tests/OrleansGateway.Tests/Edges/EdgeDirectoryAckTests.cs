@@ -64,22 +64,7 @@ public sealed class EdgeDirectoryAckTests
     {
         private readonly List<SendAck> _acks = [];
 
-        public async Task<List<SendAck>> WaitForAcksAsync(int count)
-        {
-            using var cts = new CancellationTokenSource(WaitLimit);
-            while (true)
-            {
-                lock (_acks)
-                {
-                    if (_acks.Count >= count)
-                    {
-                        return [.. _acks];
-                    }
-                }
-
-                await Task.Delay(5, cts.Token); // polling a condition, bounded by the timeout
-            }
-        }
+        public Task<List<SendAck>> WaitForAcksAsync(int count) => WaitForCountAsync(_acks, count);
 
         public Task PushAsync(EdgePush push)
         {

@@ -154,22 +154,7 @@ public sealed class EdgePushQueueTests
 
         public void Release() => _release.Set();
 
-        public async Task<List<string>> WaitForCallsAsync(int count)
-        {
-            using var cts = new CancellationTokenSource(WaitLimit);
-            while (true)
-            {
-                lock (_calls)
-                {
-                    if (_calls.Count >= count)
-                    {
-                        return [.. _calls];
-                    }
-                }
-
-                await Task.Delay(5, cts.Token); // polling a condition, bounded by the timeout
-            }
-        }
+        public Task<List<string>> WaitForCallsAsync(int count) => WaitForCountAsync(_calls, count);
 
         public Task PushAsync(EdgePush push)
         {

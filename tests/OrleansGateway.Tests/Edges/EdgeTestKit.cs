@@ -21,6 +21,27 @@ internal static class EdgeTestKit
     public static GrainMetrics Metrics() =>
         new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
+    /// <summary>
+    /// A copy of <paramref name="items"/> (locked by the recorder while it adds) once it holds at least
+    /// <paramref name="count"/>: polling a condition, bounded by <see cref="WaitLimit"/>.
+    /// </summary>
+    public static async Task<List<T>> WaitForCountAsync<T>(List<T> items, int count)
+    {
+        using var cts = new CancellationTokenSource(WaitLimit);
+        while (true)
+        {
+            lock (items)
+            {
+                if (items.Count >= count)
+                {
+                    return [.. items];
+                }
+            }
+
+            await Task.Delay(5, cts.Token);
+        }
+    }
+
     public static MailboxBatch Batch(string clientId, long seq) => new(clientId, [new StreamMessage(seq, "s", [], 0)]);
 
     public static ChannelBatch Publication(string channel, long off) => new(channel, [new StreamMessage(off, "s", [], 0)]);
