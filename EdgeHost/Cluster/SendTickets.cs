@@ -79,7 +79,7 @@ internal sealed class SendTickets : IDisposable
         }
     }
 
-    /// <summary>Fails every ticket past its deadline. Called by the timer; public for tests that drive the clock.</summary>
+    /// <summary>Fails every ticket past its deadline. Called by the timer (tests drive it through a fake clock).</summary>
     internal void Sweep()
     {
         if (_waiting.IsEmpty)
