@@ -68,6 +68,15 @@ internal sealed class EdgeOptions
     /// set this false on the edges until every silo runs this release (docs/operations.md, "Wire compatibility").
     /// </summary>
     public bool SendAcksInPush { get; set; } = true;
+
+    /// <summary>
+    /// Gather the <c>send</c>s this edge makes in the same instant into one call to a silo (true, the default) rather
+    /// than one Orleans message per send (docs/benchmarks.md, "Batched sends"). Applies with <see cref="SendAcksInPush"/>
+    /// on, and to sends made without a trace being recorded (a traced send goes alone, under its frame's span). Needs
+    /// silos of this release or later (<c>ISendIngress</c>): when upgrading from an earlier one, roll the silos first, or
+    /// set this false on the edges until every silo runs this release (docs/operations.md, "Wire compatibility").
+    /// </summary>
+    public bool BatchSends { get; set; } = true;
 }
 
 internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>

@@ -23,6 +23,12 @@ internal static class EdgeTracing
     private static readonly ActivitySource Source = new(SourceName);
 
     /// <summary>
+    /// True when a tracer listens to the edge's spans: then each <c>send</c> is called alone, under its frame's span, so
+    /// Orleans carries that span's context to the grain (a batch would carry one context for all its sends).
+    /// </summary>
+    public static bool IsRecording => Source.HasListeners();
+
+    /// <summary>
     /// Dispatches <paramref name="frame"/> through <paramref name="dispatch"/>, inside a span when tracing is on. The
     /// grain call the frame makes runs under that span, so Orleans' activity propagation carries its context to the silo.
     /// </summary>

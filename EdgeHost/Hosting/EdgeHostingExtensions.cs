@@ -91,6 +91,7 @@ internal static class EdgeHostingExtensions
         services.AddSingleton<LocalEdge>();
         services.AddSingleton<EdgeObserver>();
         services.AddSingleton<SendTickets>();
+        services.AddSingleton<SendBatcher>();
         services.AddSingleton<FrameDispatcher>();
         services.AddSingleton<ChannelSubscriptions>();
         services.AddOptions<PresenceReportOptions>().BindConfiguration(PresenceReportOptions.SectionName).ValidateOnStart();

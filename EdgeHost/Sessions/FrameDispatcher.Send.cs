@@ -1,5 +1,6 @@
 using OrleansGateway.EdgeHost.Auth;
 using OrleansGateway.EdgeHost.Cluster;
+using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.EdgeHost.Protocol;
 using OrleansGateway.Grains;
 
@@ -7,7 +8,8 @@ namespace OrleansGateway.EdgeHost.Sessions;
 
 /// <summary>
 /// The <c>send</c> frame: to the recipient's grain one-way, its answer taken from the silo's push to this edge
-/// (<see cref="SendTickets"/>, the default), or as a call and its response (<c>Gateway:Edge:SendAcksInPush=false</c>).
+/// (<see cref="SendTickets"/>, the default), gathered with the edge's other sends of the same instant into one call
+/// (<see cref="SendBatcher"/>, the default) or alone; or as a call and its response (<c>Gateway:Edge:SendAcksInPush=false</c>).
 /// </summary>
 internal sealed partial class FrameDispatcher
 {
@@ -68,6 +70,12 @@ internal sealed partial class FrameDispatcher
     {
         var reply = new SendReply(session, frame.Id, frame.Key is not null, logger);
         var ticket = tickets.Issue(reply);
+        if (_batchSends && !EdgeTracing.IsRecording)
+        {
+            batcher.Enqueue(new OutboundSend(frame.To!, session.ClientId, frame.Data!, frame.Key, ticket));
+            return reply.Task;
+        }
+
         Task sent;
         try
         {

@@ -22,6 +22,7 @@ internal sealed partial class FrameDispatcher(
     IUpstreamPublisher upstream,
     GrainCallPolicy calls,
     SendTickets tickets,
+    SendBatcher batcher,
     IOptions<EdgeOptions> edgeOptions,
     JwtAuthenticator authenticator,
     IOptions<LimitsOptions> limits,
@@ -37,6 +38,7 @@ internal sealed partial class FrameDispatcher(
     private readonly int _maxSubscriptions = limits.Value.MaxSubscriptionsPerSession;
     private readonly GatewayEventsOptions _events = events.Value;
     private readonly bool _sendAcksInPush = edgeOptions.Value.SendAcksInPush;
+    private readonly bool _batchSends = edgeOptions.Value.BatchSends;
 
     public Task DispatchAsync(ClientSession session, ClientFrame frame) =>
         EdgeTracing.DispatchAsync(this, session, frame, static (dispatcher, session, frame) => dispatcher.DispatchCoreAsync(session, frame));
