@@ -130,6 +130,7 @@ internal static class DirectScenario
         var measuring = false;
         double cpu0 = 0, self0 = 0;
         Dictionary<string, (string Group, double Seconds)> threads0 = [];
+        Dictionary<string, long> switches0 = [];
         GcMonitor? gc = null;
         (long Busy, long Total, long Steal) machine0 = default;
         long sentAtWindow = 0;
@@ -144,6 +145,7 @@ internal static class DirectScenario
                 machine0 = ServerProcs.MachineJiffies();
                 sentAtWindow = state.Sent;
                 threads0 = ThreadCpu.Snapshot(common.Procs);
+                switches0 = ThreadCpu.Switches(common.Procs);
                 gc = s.Str("gc-events", "true") == "true" ? GcMonitor.Start(common.Procs) : null;
             }
 
@@ -163,6 +165,7 @@ internal static class DirectScenario
 
         var cpu = ServerProcs.CpuSeconds(common.Procs) - cpu0;
         var threads = ThreadCpu.Breakdown(threads0, ThreadCpu.Snapshot(common.Procs));
+        var switches1 = ThreadCpu.Switches(common.Procs);
         var gcStats = gc?.Stop();
         gc?.Dispose();
         var self = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - self0;
@@ -212,6 +215,7 @@ internal static class DirectScenario
             .Add("server_cores_used", cpu / duration)
             .Add("cpu_us_per_delivered", windowDelivered == 0 ? double.NaN : cpu * 1e6 / windowDelivered)
             .Add("server_cpu_by_thread", threads)
+            .Add("server_switches_per_delivered", ThreadCpu.SwitchesPer(switches0, switches1, windowDelivered))
             .Add("server_alloc_kb_per_delivered", gcStats is { } g1 && windowDelivered > 0 ? g1.Allocated / 1024.0 / windowDelivered : null)
             .Add("server_gc_count_gen0_1_2", gcStats is { } g2 ? $"{g2.Gen0}/{g2.Gen1}/{g2.Gen2}" : null)
             .Add("server_gc_suspended_ms", gcStats?.PauseMs)

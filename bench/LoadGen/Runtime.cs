@@ -67,6 +67,52 @@ internal static class ThreadCpu
             .Select(kv => $"{kv.Key}={100 * kv.Value / total:F0}%"));
     }
 
+    /// <summary>
+    /// Context switches so far (voluntary + involuntary, summed over every live thread's /proc status) per role: a thread
+    /// that blocks and is woken again per message costs a switch each way, which on one shared core is CPU too.
+    /// </summary>
+    public static Dictionary<string, long> Switches(IEnumerable<ServerProc> procs)
+    {
+        var byRole = new Dictionary<string, long>();
+        foreach (var proc in procs)
+        {
+            string[] tasks;
+            try
+            {
+                tasks = Directory.GetDirectories($"/proc/{proc.Pid}/task");
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            foreach (var task in tasks)
+            {
+                try
+                {
+                    foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                    {
+                        if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                        {
+                            byRole[proc.Role] = byRole.GetValueOrDefault(proc.Role) + long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
+                        }
+                    }
+                }
+                catch (IOException)
+                {
+                    // The thread exited meanwhile.
+                }
+            }
+        }
+
+        return byRole;
+    }
+
+    /// <summary>"edge=3.1,silo=1.2": context switches per delivered message by role between two <see cref="Switches"/>.</summary>
+    public static string SwitchesPer(Dictionary<string, long> before, Dictionary<string, long> after, long delivered) =>
+        delivered <= 0 ? "" : string.Join(",", after.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => $"{kv.Key}={(kv.Value - before.GetValueOrDefault(kv.Key)) / (double)delivered:F2}"));
+
     private static string Kind(string name) => name switch
     {
         _ when name.StartsWith(".NET Server GC", StringComparison.Ordinal) || name.StartsWith(".NET BGC", StringComparison.Ordinal) || name.StartsWith(".NET GC", StringComparison.Ordinal) => "gc",
