@@ -1,3 +1,4 @@
+using OrleansGateway.EdgeHost.Diagnostics;
 using OrleansGateway.Grains;
 
 namespace OrleansGateway.EdgeHost.Cluster;
@@ -26,23 +27,22 @@ internal sealed class SendBatcher : IThreadPoolWorkItem
     private readonly Lock _gate = new();
     private readonly ISendIngress _ingress;
     private readonly SendTickets _tickets;
+    private readonly EdgeMetrics _metrics;
     private List<OutboundSend> _pending = [];
     private List<OutboundSend>? _spare;
     private bool _scheduled;
 
-    public SendBatcher(IGrainFactory grains, SendTickets tickets)
-        : this(grains.GetGrain<ISendIngress>(tickets.EdgeId), tickets)
+    public SendBatcher(IGrainFactory grains, SendTickets tickets, EdgeMetrics metrics)
+        : this(grains.GetGrain<ISendIngress>(tickets.EdgeId), tickets, metrics)
     {
     }
 
-    internal SendBatcher(ISendIngress ingress, SendTickets tickets)
+    internal SendBatcher(ISendIngress ingress, SendTickets tickets, EdgeMetrics metrics)
     {
         _ingress = ingress;
         _tickets = tickets;
+        _metrics = metrics;
     }
-
-    /// <summary>Batches sent so far (for tests and diagnostics).</summary>
-    public long Calls { get; private set; }
 
     /// <summary>Queues <paramref name="send"/>, already ticketed, for the next batch.</summary>
     public void Enqueue(OutboundSend send)
@@ -104,7 +104,7 @@ internal sealed class SendBatcher : IThreadPoolWorkItem
             }
 
             var batch = sends.GetRange(start, end - start).ToArray();
-            Calls++;
+            _metrics.SendsBatched(batch.Length);
             try
             {
                 // [OneWay]: completes once queued on the connection to the gateway.

@@ -21,6 +21,8 @@ internal sealed class EdgeMetrics
     private readonly Counter<long> _outboxOverflows;
     private readonly UpDownCounter<long> _drains;
     private readonly Counter<long> _rateLimited;
+    private readonly Counter<long> _batchedSends;
+    private readonly Counter<long> _sendCalls;
 
     public EdgeMetrics(IMeterFactory meterFactory)
     {
@@ -39,6 +41,8 @@ internal sealed class EdgeMetrics
         _outboxOverflows = meter.CreateCounter<long>("ogw.edge.outbox.overflows", "{session}", "Sessions closed as slow consumers");
         _rateLimited = meter.CreateCounter<long>("ogw.edge.frames.rate_limited", "{frame}", "Client frames refused with err rate_limited");
         _drains = meter.CreateUpDownCounter<long>("ogw.edge.drains", "{drain}", "Drains in progress on this edge");
+        _batchedSends = meter.CreateCounter<long>("ogw.edge.sends.batched", "{send}", "Sends handed to silos in batches (Gateway:Edge:BatchSends)");
+        _sendCalls = meter.CreateCounter<long>("ogw.edge.send_calls", "{call}", "Calls that carried the batched sends (sends / calls = batch size)");
     }
 
     public void SessionOpened()
@@ -54,6 +58,13 @@ internal sealed class EdgeMetrics
     }
 
     public void FrameIn() => _framesIn.Add(1);
+
+    /// <summary>One call to a silo carried <paramref name="sends"/> batched sends.</summary>
+    public void SendsBatched(int sends)
+    {
+        _batchedSends.Add(sends);
+        _sendCalls.Add(1);
+    }
 
     public void FrameOut() => _framesOut.Add(1);
 

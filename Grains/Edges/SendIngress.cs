@@ -17,34 +17,29 @@ namespace OrleansGateway.Grains.Edges;
 [StatelessWorker]
 internal sealed partial class SendIngress : Grain, ISendIngress
 {
-    private readonly IGrainFactory _grains;
+    private readonly Func<string, IClientSessionGrain> _grain;
     private readonly EdgeDirectory _edges;
-    private readonly ILogger<SendIngress> _logger;
-    private readonly Lazy<(GrainType Type, GrainInterfaceType Interface)> _client;
+    private readonly ILogger _logger;
 
-    public SendIngress(ILoggerFactory loggerFactory, IGrainFactory grains, EdgeDirectory edges)
+    public SendIngress(IGrainFactory grains, EdgeDirectory edges, ILogger<SendIngress> logger)
+        : this(ClientSessionGrains(grains), edges, logger)
     {
-        _grains = grains;
-        _edges = edges;
-        _logger = loggerFactory.CreateLogger<SendIngress>();
+    }
 
-        // Resolved once: GetGrain<T>(key) resolves the interface by reflection on every call.
-        _client = new(() =>
-        {
-            var sample = (GrainReference)(object)grains.GetGrain<IClientSessionGrain>("resolve");
-            return (sample.GrainId.Type, sample.InterfaceType);
-        });
+    internal SendIngress(Func<string, IClientSessionGrain> grain, EdgeDirectory edges, ILogger logger)
+    {
+        _grain = grain;
+        _edges = edges;
+        _logger = logger;
     }
 
     public Task SendManyAsync(string edgeId, OutboundSend[] sends)
     {
-        var (type, @interface) = _client.Value;
         foreach (var send in sends)
         {
             try
             {
-                var grain = (IClientSessionGrain)_grains.GetGrain(GrainId.Create(type, send.To), @interface);
-                var queued = grain.SendOneWayAsync(send.From, send.Data, send.Key, edgeId, send.Ticket);
+                var queued = _grain(send.To).SendOneWayAsync(send.From, send.Data, send.Key, edgeId, send.Ticket);
                 if (!queued.IsCompletedSuccessfully)
                 {
                     _ = AnswerIfNotQueuedAsync(queued, edgeId, send);
@@ -76,6 +71,17 @@ internal sealed partial class SendIngress : Grain, ISendIngress
     {
         Log.NotPassedOn(_logger, exception, send.From, send.To);
         _edges.Acknowledge(edgeId, new SendAck(send.Ticket, SendOutcome.Unavailable, 0));
+    }
+
+    /// <summary>References by client id, the interface resolved once: <c>GetGrain&lt;T&gt;(key)</c> resolves it by reflection on every call.</summary>
+    private static Func<string, IClientSessionGrain> ClientSessionGrains(IGrainFactory grains)
+    {
+        var resolved = new Lazy<(GrainType Type, GrainInterfaceType Interface)>(() =>
+        {
+            var sample = (GrainReference)(object)grains.GetGrain<IClientSessionGrain>("resolve");
+            return (sample.GrainId.Type, sample.InterfaceType);
+        });
+        return to => (IClientSessionGrain)grains.GetGrain(GrainId.Create(resolved.Value.Type, to), resolved.Value.Interface);
     }
 
     private static partial class Log

@@ -60,6 +60,46 @@ public sealed class EdgeMetricsTests(GatewayCluster cluster)
         Assert.Equal(framesOut + 20, await Prometheus.WaitForAsync(edge, "ogw_edge_frames_out_total", framesOut + 20));
     }
 
+    /// <summary>
+    /// Sends go to the cluster gathered (<c>Gateway:Edge:BatchSends</c>, the default): every send is counted once, in at
+    /// most as many calls as sends. Twenty clients send at once so that some may share a call; how many do depends on
+    /// timing, so only the bounds are asserted (the gathering itself is proved by <c>SendBatcherTests</c>).
+    /// </summary>
+    [Fact]
+    public async Task SendsBatched_TwentyClientsSendAtOnce_EverySendCountedInAtMostAsManyCalls()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        using var process = await EdgeProcess.StartAsync(cluster);
+        var edge = process.Uri;
+        var senders = new List<TestClient>();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var sender = await TestClient.ConnectAsync(edge, cluster.Tokens.Hs256($"s{i}-{run}"));
+                await sender.WaitForFrameAsync("welcome");
+                senders.Add(sender);
+            }
+
+            var sends = await Prometheus.ReadAsync(edge, "ogw_edge_sends_batched_total");
+            var calls = await Prometheus.ReadAsync(edge, "ogw_edge_send_calls_total");
+
+            var answers = await Task.WhenAll(senders.Select((s, i) => s.RequestAsync($$"""{"t":"send","id":"$id","to":"r{{i}}-{{run}}","data":1}""")));
+
+            Assert.All(answers, a => Assert.Equal("ok", a.Type()));
+            Assert.Equal(sends + 20, await Prometheus.WaitForAsync(edge, "ogw_edge_sends_batched_total", sends + 20));
+            var made = await Prometheus.ReadAsync(edge, "ogw_edge_send_calls_total") - calls;
+            Assert.InRange(made, 1, 20);
+        }
+        finally
+        {
+            foreach (var sender in senders)
+            {
+                await sender.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task ResumeReplayed_ResumeAfterMissing15_Counts15AndNoNotRecovered()
     {

@@ -58,30 +58,4 @@ public sealed class EdgeDirectoryAckTests
         // The lookup answered synchronously, so Acknowledge was done with it when it returned.
         Assert.Empty(directory.Routes);
     }
-
-    /// <summary>An edge observer that records the send answers pushed to it.</summary>
-    private sealed class AckRecorder : IEdgeObserver
-    {
-        private readonly List<SendAck> _acks = [];
-
-        public Task<List<SendAck>> WaitForAcksAsync(int count) => WaitForCountAsync(_acks, count);
-
-        public Task PushAsync(EdgePush push)
-        {
-            lock (_acks)
-            {
-                _acks.AddRange(push.Acks ?? []);
-            }
-
-            return Task.CompletedTask;
-        }
-
-        public Task DeliverAsync(MailboxBatch batch) => Task.CompletedTask;
-
-        public Task DeliverManyAsync(MailboxBatch[] batches) => Task.CompletedTask;
-
-        public Task DeliverPublicationsAsync(ChannelBatch batch) => Task.CompletedTask;
-
-        public Task DisconnectAsync(string clientId, string code) => Task.CompletedTask;
-    }
 }

@@ -62,4 +62,30 @@ internal static class EdgeTestKit
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
             targetMethod?.Name == nameof(Equals) ? ReferenceEquals(this, args![0]) : Task.CompletedTask;
     }
+
+    /// <summary>An edge observer that records the send answers pushed to it.</summary>
+    public sealed class AckRecorder : IEdgeObserver
+    {
+        private readonly List<SendAck> _acks = [];
+
+        public Task<List<SendAck>> WaitForAcksAsync(int count) => WaitForCountAsync(_acks, count);
+
+        public Task PushAsync(EdgePush push)
+        {
+            lock (_acks)
+            {
+                _acks.AddRange(push.Acks ?? []);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task DeliverAsync(MailboxBatch batch) => Task.CompletedTask;
+
+        public Task DeliverManyAsync(MailboxBatch[] batches) => Task.CompletedTask;
+
+        public Task DeliverPublicationsAsync(ChannelBatch batch) => Task.CompletedTask;
+
+        public Task DisconnectAsync(string clientId, string code) => Task.CompletedTask;
+    }
 }
